@@ -1,0 +1,72 @@
+"""`netlens bench`: the performance figures of DESIGN.md's budget list that exist so far, measured here."""
+
+from __future__ import annotations
+
+import platform
+import statistics
+import time
+from typing import Callable
+
+import torch
+from captum.attr import IntegratedGradients
+
+from core.explain import METHODS, LogOdds, average_colour_baseline, explain
+from core.shortcut import ShortcutConfig, evaluate, make_data, train_model
+
+
+def _median_seconds(action: Callable[[], object], repeats: int) -> float:
+    action()  # warm-up
+    timings = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        action()
+        timings.append(time.perf_counter() - started)
+    return statistics.median(timings)
+
+
+def run_benchmarks(repeats: int = 5) -> dict:
+    """Train the default flagship model, then time every attribution method on one 64×64 scene."""
+    if repeats < 1:
+        raise ValueError(f"repeats must be at least 1, got {repeats}")
+    config = ShortcutConfig()
+    started = time.perf_counter()
+    data = make_data(config)
+    drawing = time.perf_counter() - started
+    result = train_model(config, data)
+    model = result.model()
+    evaluation = evaluate(model, data)
+    picture = data.test.images[:1]  # (1, 64, 64, 3)
+    target = int(data.test.labels[0])
+    baseline = average_colour_baseline(data.train.images)
+
+    started = time.perf_counter()
+    explain(model, picture, target, "ig", baseline=baseline)
+    first_map = time.perf_counter() - started
+
+    per_method = {
+        key: round(_median_seconds(lambda key=key: explain(model, picture, target, key, baseline=baseline), repeats), 4)
+        for key in METHODS
+    }
+    all_methods = _median_seconds(
+        lambda: [explain(model, picture, target, key, baseline=baseline) for key in METHODS], repeats
+    )
+
+    # NetLens's overhead over calling Captum directly on the same model, input and settings.
+    inputs = torch.from_numpy(picture).permute(0, 3, 1, 2).float().div(255).contiguous(memory_format=torch.channels_last)
+    wrapped = LogOdds(model)
+    bare_ig = lambda: IntegratedGradients(wrapped).attribute(  # noqa: E731
+        inputs, baselines=baseline, target=target, n_steps=32, internal_batch_size=64
+    )
+    netlens_ig = lambda: explain(model, picture, target, "ig", baseline=baseline)  # noqa: E731
+    bare = _median_seconds(bare_ig, repeats * 4)
+    ours = _median_seconds(netlens_ig, repeats * 4)
+    return {
+        "machine": f"{platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}",
+        "drawing_seconds": round(drawing, 3),
+        "training_seconds": round(result.seconds, 3),
+        "ordinary_accuracy": evaluation.ordinary_accuracy,
+        "first_map_seconds": round(first_map, 4),
+        "map_seconds": per_method,
+        "all_methods_seconds": round(all_methods, 4),
+        "ig_overhead_ratio": round(ours / bare, 3),
+    }

@@ -1,0 +1,179 @@
+"""One verb, `explain`, over a registry of Captum attribution methods.
+
+Every method answers the same question — "which pixels pushed the network towards `target`?" — and
+returns one (N, H, W) map per picture, with the picture's own height and width.
+
+Baselines: methods that compare the picture with "nothing there" (Integrated Gradients, GradientShap,
+Occlusion) compare with a *plain picture of the average colour* by default, not a black one: against
+black, every bright pixel looks important (PITFALLS.md; Sturmfels et al., https://distill.pub/2020/attribution-baselines/).
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+from captum.attr import (
+    GradientShap,
+    IntegratedGradients,
+    LayerAttribution,
+    LayerGradCam,
+    NoiseTunnel,
+    Occlusion,
+    Saliency,
+)
+from torch import nn
+
+from core.training import to_tensor
+
+Target = int | Sequence[int] | torch.Tensor
+# (model, inputs (N, 3, H, W), target (N,), baseline (1, 3, H, W), seed) -> (N, C, H', W') attributions
+Attribute = Callable[[nn.Module, torch.Tensor, torch.Tensor, torch.Tensor, int], torch.Tensor]
+
+
+@dataclass(frozen=True)
+class Method:
+    """An attribution method: its plain-language name, what its map means, and how to compute it."""
+
+    key: str
+    name: str
+    summary: str
+    signed: bool  # True when the map separates "pushed towards" (positive) from "pushed away" (negative)
+    paper: str
+    attribute: Attribute
+
+
+def _integrated_gradients(model, inputs, target, baseline, seed):  # type: ignore[no-untyped-def]
+    # internal_batch_size bounds memory (PITFALLS: unbounded IG on a photo model peaked near 1.9 GB).
+    return IntegratedGradients(model).attribute(
+        inputs, baselines=baseline, target=target, n_steps=32, internal_batch_size=64
+    )
+
+
+def _smoothgrad(model, inputs, target, baseline, seed):  # type: ignore[no-untyped-def]
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return NoiseTunnel(Saliency(model)).attribute(
+            inputs, nt_type="smoothgrad", nt_samples=16, nt_samples_batch_size=16, stdevs=0.1, target=target
+        )
+
+
+def _gradient_shap(model, inputs, target, baseline, seed):  # type: ignore[no-untyped-def]
+    # Baselines: the average-colour picture, a little brighter and darker, so the expectation
+    # is over "plain pictures" rather than one arbitrary reference.
+    brightness = torch.linspace(0.6, 1.4, 8).view(-1, 1, 1, 1)
+    baselines = (baseline * brightness).clamp(0, 1)  # (8, 3, H, W)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return GradientShap(model).attribute(inputs, baselines=baselines, target=target, n_samples=16, stdevs=0.05)
+
+
+def _grad_cam(model, inputs, target, baseline, seed):  # type: ignore[no-untyped-def]
+    layer = getattr(model, "last_conv_layer", None)
+    if layer is None:
+        raise ValueError("Grad-CAM needs a model with a `last_conv_layer` attribute")
+    cam = LayerGradCam(model, layer).attribute(inputs, target=target, relu_attributions=True)  # (N, 1, h, w)
+    return LayerAttribution.interpolate(cam, tuple(inputs.shape[-2:]), interpolate_mode="bilinear")
+
+
+def _occlusion(model, inputs, target, baseline, seed):  # type: ignore[no-untyped-def]
+    size = inputs.shape[-1]
+    window, stride = max(4, size // 8), max(2, size // 16)
+    return Occlusion(model).attribute(
+        inputs,
+        sliding_window_shapes=(3, window, window),
+        strides=(3, stride, stride),
+        baselines=baseline,
+        target=target,
+        perturbations_per_eval=64,
+    )
+
+
+def _saliency(model, inputs, target, baseline, seed):  # type: ignore[no-untyped-def]
+    return Saliency(model).attribute(inputs, target=target, abs=True)
+
+
+METHODS: dict[str, Method] = {
+    method.key: method
+    for method in (
+        Method("ig", "Integrated Gradients", "fades the picture in from plain colour and adds up what each pixel contributed",
+               True, "https://arxiv.org/abs/1703.01365", _integrated_gradients),
+        Method("gradcam", "Grad-CAM", "which regions the network's last picture-shaped layer found useful (coarse blobs)",
+               False, "https://arxiv.org/abs/1610.02391", _grad_cam),
+        Method("occlusion", "Occlusion", "covers one patch at a time with plain colour and measures how much the answer drops",
+               True, "https://arxiv.org/abs/1311.2901", _occlusion),
+        Method("smoothgrad", "SmoothGrad", "how sensitive the answer is to each pixel, averaged over noisy copies of the picture",
+               False, "https://arxiv.org/abs/1706.03825", _smoothgrad),
+        Method("gradientshap", "GradientShap", "Integrated Gradients averaged over several plain pictures and random points on the way",
+               True, "https://arxiv.org/abs/1705.07874", _gradient_shap),
+        Method("saliency", "Saliency", "how much a tiny change of each pixel would change the answer",
+               False, "https://arxiv.org/abs/1312.6034", _saliency),
+    )
+}
+
+_locks: "weakref.WeakKeyDictionary[nn.Module, threading.Lock]" = weakref.WeakKeyDictionary()
+_locks_guard = threading.Lock()
+
+
+def model_lock(model: nn.Module) -> threading.Lock:
+    """The lock to hold while attributing on `model`: Captum's hooks fire for every forward pass in any thread."""
+    with _locks_guard:
+        return _locks.setdefault(model, threading.Lock())
+
+
+def average_colour_baseline(images: np.ndarray) -> torch.Tensor:
+    """A plain picture (1, 3, H, W) of the mean colour of `images` (N, H, W, 3) uint8."""
+    colour = torch.as_tensor(images.reshape(-1, 3).mean(0) / 255.0, dtype=torch.float32)  # (3,)
+    return colour.view(1, 3, 1, 1).expand(1, 3, images.shape[1], images.shape[2]).contiguous()
+
+
+class LogOdds(nn.Module):
+    """Wraps a classifier so its outputs are log-odds, log(p / (1 - p)) per class: a class's log-odds rise
+    only when it gains on the others, whereas a raw logit can rise for all classes at once and credit pixels
+    that change nothing about the answer."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+        self.last_conv_layer = getattr(model, "last_conv_layer", None)
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        logits = self.model(inputs)  # (N, K)
+        log_p = torch.log_softmax(logits, dim=1)
+        log_not_p = torch.log(-torch.expm1(log_p).clamp(max=-1e-12))  # log(1 - p), stable near p = 1
+        return log_p - log_not_p  # (N, K)
+
+
+def _targets(target: Target, count: int) -> torch.Tensor:
+    targets = torch.as_tensor(target, dtype=torch.long).reshape(-1)
+    if targets.numel() == 1:
+        targets = targets.expand(count)
+    if targets.numel() != count:
+        raise ValueError(f"got {targets.numel()} targets for {count} pictures")
+    return targets
+
+
+def explain(
+    model: nn.Module,
+    images: np.ndarray,
+    target: Target,
+    method: str,
+    baseline: torch.Tensor | None = None,
+    seed: int = 0,
+) -> np.ndarray:
+    """Attribution maps (N, H, W) float32 for `images` (N, H, W, 3) uint8 towards the log-odds of `target`,
+    summed over colour channels. `baseline` (1, 3, H, W) in [0, 1] defaults to the pictures' average colour."""
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    if model.training:
+        raise ValueError("attribute on a model in eval mode (model.eval()); batch norm in training mode gives wrong maps")
+    inputs = to_tensor(images).requires_grad_()  # (N, 3, H, W) in [0, 1]; gradient methods need grad
+    targets = _targets(target, len(inputs))
+    reference = average_colour_baseline(images) if baseline is None else baseline
+    with model_lock(model):
+        attributions = METHODS[method].attribute(LogOdds(model), inputs, targets, reference, seed)
+    return attributions.detach().sum(dim=1).numpy().astype(np.float32)  # (N, H, W)

@@ -1,0 +1,217 @@
+"""The flagship experiment: does a network that always saw bunnies on grass recognise bunnies, or grass?
+
+config → scenes → train → evaluate → evidence per part (maps) and background swap (counterfactual).
+The page, the command line and the tests all call these functions and get the same numbers.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+from torch import nn
+
+from core.counterfactual import BackgroundSwap, background_swap
+from core.evidence import area_shares, part_shares
+from core.explain import METHODS, average_colour_baseline, explain
+from core.models import ModelConfig
+from core.scenes import (
+    COARSE_CLASSES,
+    GRASS,
+    PARTS,
+    Scenes,
+    draw_scenes,
+    shortcut_specs,
+    surprise_specs,
+)
+from core.training import ProgressCallback, TrainConfig, TrainResult, accuracy, predict_proba, train
+
+# A map "leans on grass" when grass gets this much more of the evidence than its share of the pixels.
+MAP_MARGIN = 0.05
+# The check "relies on grass" when swapping the ground moves the confidence by this much on average.
+RELIANCE_THRESHOLD = 0.15
+
+
+@dataclass(frozen=True)
+class ShortcutConfig:
+    """One run of the lesson. Hashable, so it keys the caches; printable, so the CLI reports it."""
+
+    grass_rate: float = 1.0  # how often bunnies are photographed on grass (elephants: 1 - grass_rate)
+    num_train: int = 2000
+    extra_pictures: int = 0  # "show it more pictures": bunnies off grass and elephants on grass, added
+    epochs: int = 5
+    width: int = 8
+    seed: int = 0
+    image_size: int = 64
+    num_test: int = 400
+    num_check: int = 32  # pictures averaged in the evidence chart and the background swap
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.grass_rate <= 1.0:
+            raise ValueError(f"grass_rate must be between 0 and 1, got {self.grass_rate}")
+        if self.num_train < 2 or self.num_test < 2 or self.num_check < 2:
+            raise ValueError("num_train, num_test and num_check must each be at least 2")
+        if self.extra_pictures < 0:
+            raise ValueError(f"extra_pictures must be zero or more, got {self.extra_pictures}")
+
+    @property
+    def model_config(self) -> ModelConfig:
+        return ModelConfig(num_classes=len(COARSE_CLASSES), width=self.width)
+
+    @property
+    def train_config(self) -> TrainConfig:
+        return TrainConfig(epochs=self.epochs)
+
+    def data_key(self) -> tuple:
+        """What the pictures depend on (training settings do not change them)."""
+        return (self.grass_rate, self.num_train, self.extra_pictures, self.seed, self.image_size, self.num_test, self.num_check)
+
+
+def _stream(seed: int, name: str) -> int:
+    """An independent seed per purpose, so changing one set's size never changes another set's pictures."""
+    return int(np.random.SeedSequence([seed, sum(map(ord, name))]).generate_state(1)[0])
+
+
+@dataclass(frozen=True)
+class ShortcutData:
+    """The four picture sets: training, ordinary test, surprise test, and the check set (half on grass)."""
+
+    train: Scenes
+    test: Scenes
+    surprise: Scenes
+    check: Scenes
+
+
+def make_data(config: ShortcutConfig) -> ShortcutData:
+    """Draw every picture the experiment uses; deterministic for a given config."""
+    specs = shortcut_specs(config.num_train, config.grass_rate, _stream(config.seed, "train"))
+    specs += surprise_specs(config.extra_pictures, _stream(config.seed, "extra"))
+    draw = lambda chosen: draw_scenes(chosen, COARSE_CLASSES, config.image_size)  # noqa: E731
+    return ShortcutData(
+        train=draw(specs),
+        test=draw(shortcut_specs(config.num_test, config.grass_rate, _stream(config.seed, "test"))),
+        surprise=draw(surprise_specs(config.num_test, _stream(config.seed, "surprise"))),
+        check=draw(shortcut_specs(config.num_check, 0.5, _stream(config.seed, "check"))),
+    )
+
+
+def train_model(config: ShortcutConfig, data: ShortcutData, on_progress: ProgressCallback | None = None) -> TrainResult:
+    """Train the lesson's network on `data.train`."""
+    return train(config.model_config, config.train_config, data.train.images, data.train.labels,
+                 seed=_stream(config.seed, "weights"), on_progress=on_progress)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Accuracy on ordinary and surprise pictures, and each picture's class probabilities."""
+
+    ordinary_accuracy: float
+    surprise_accuracy: float
+    test_probabilities: np.ndarray  # (N, 2)
+    surprise_probabilities: np.ndarray  # (N, 2)
+
+
+def evaluate(model: nn.Module, data: ShortcutData) -> Evaluation:
+    test = predict_proba(model, data.test.images)
+    surprise = predict_proba(model, data.surprise.images)
+    return Evaluation(accuracy(test, data.test.labels), accuracy(surprise, data.surprise.labels), test, surprise)
+
+
+@dataclass(frozen=True)
+class MethodEvidence:
+    """Where one method's maps put the evidence for the network's answers on the check pictures."""
+
+    method: str
+    part_shares: tuple[float, ...]  # mean share of positive evidence per part, in PARTS order
+    grass_share: float  # mean share on grass, over check pictures that have grass
+    grass_area: float  # mean share of those pictures' pixels that are grass (the "fair share")
+    seconds: float
+
+    @property
+    def leans_on_grass(self) -> bool:
+        return self.grass_share > self.grass_area + MAP_MARGIN
+
+
+@dataclass(frozen=True)
+class EvidenceReport:
+    methods: dict[str, MethodEvidence]
+    swap: BackgroundSwap
+
+    @property
+    def relies_on_grass(self) -> bool:
+        return self.swap.reliance > RELIANCE_THRESHOLD
+
+    def agrees(self, method: str) -> bool:
+        """Does this method's map tell the same story as the background swap?"""
+        return self.methods[method].leans_on_grass == self.relies_on_grass
+
+
+def evidence_report(
+    model: nn.Module,
+    data: ShortcutData,
+    seed: int,
+    methods: Sequence[str] = tuple(METHODS),
+    on_method: Callable[[int, str], None] | None = None,
+) -> EvidenceReport:
+    """Maps for the network's own answers on the check pictures, summed over the parts of each scene,
+    plus the background swap on the same pictures. `on_method(index, key)` reports progress."""
+    check = data.check
+    predicted = predict_proba(model, check.images).argmax(1)
+    baseline = average_colour_baseline(data.train.images)
+    on_grass = check.on_grass
+    grass_area = float(area_shares(check.masks)[on_grass, GRASS].mean())
+    results = {}
+    for index, key in enumerate(methods):
+        if on_method is not None:
+            on_method(index, key)
+        started = time.perf_counter()
+        maps = explain(model, check.images, predicted, key, baseline=baseline, seed=seed)
+        shares = part_shares(maps, check.masks)  # (N, P)
+        results[key] = MethodEvidence(
+            method=key,
+            part_shares=tuple(float(x) for x in shares.mean(0)),
+            grass_share=float(shares[on_grass, GRASS].mean()),
+            grass_area=grass_area,
+            seconds=time.perf_counter() - started,
+        )
+    return EvidenceReport(results, background_swap(model, check, seed=_stream(seed, "swap")))
+
+
+def run(config: ShortcutConfig, methods: Sequence[str] = tuple(METHODS)) -> dict:
+    """The whole experiment, headless, as a JSON-ready dict (what `netlens shortcut --json` prints)."""
+    unknown = [key for key in methods if key not in METHODS]
+    if unknown:
+        raise ValueError(f"unknown method {unknown[0]!r}; choose from {', '.join(METHODS)}")
+    started = time.perf_counter()
+    data = make_data(config)
+    drawing_seconds = time.perf_counter() - started
+    result = train_model(config, data)
+    model = result.model()
+    evaluation = evaluate(model, data)
+    report = evidence_report(model, data, config.seed, methods)
+    return {
+        "config": asdict(config),
+        "ordinary_accuracy": evaluation.ordinary_accuracy,
+        "surprise_accuracy": evaluation.surprise_accuracy,
+        "training_seconds": result.seconds,
+        "drawing_seconds": drawing_seconds,
+        "parts": list(PARTS),
+        "evidence": {
+            key: {
+                "part_shares": dict(zip(PARTS, item.part_shares)),
+                "grass_share": item.grass_share,
+                "grass_area": item.grass_area,
+                "leans_on_grass": item.leans_on_grass,
+                "agrees_with_swap": report.agrees(key),
+                "seconds": item.seconds,
+            }
+            for key, item in report.methods.items()
+        },
+        "counterfactual": {
+            "reliance": report.swap.reliance,
+            "flipped": report.swap.flipped,
+            "relies_on_grass": report.relies_on_grass,
+        },
+    }

@@ -1,0 +1,66 @@
+"""A process-wide store of finished results, shared by all browser sessions of one server.
+
+Results are computed *outside* any Streamlit cache function (so progress callbacks can touch the page),
+then kept here keyed by their frozen config. Two sessions asking for the same key at once compute it once:
+the second waits for the first. A computation that raises (an error, or a page rerun interrupting it)
+stores nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Callable, Hashable, TypeVar
+
+T = TypeVar("T")
+
+
+class ResultStore:
+    """A thread-safe least-recently-used map from hashable keys to results."""
+
+    def __init__(self, max_items: int = 32) -> None:
+        if max_items < 1:
+            raise ValueError(f"max_items must be at least 1, got {max_items}")
+        self.max_items = max_items
+        self._items: OrderedDict[Hashable, object] = OrderedDict()
+        self._lock = threading.Lock()
+        self._key_locks: dict[Hashable, threading.Lock] = {}
+
+    def get(self, key: Hashable) -> object | None:
+        with self._lock:
+            if key not in self._items:
+                return None
+            self._items.move_to_end(key)
+            return self._items[key]
+
+    def put(self, key: Hashable, value: object) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.max_items:
+                self._items.popitem(last=False)
+
+    def is_busy(self, key: Hashable) -> bool:
+        """True while some session is computing `key`."""
+        with self._lock:
+            lock = self._key_locks.get(key)
+        return lock is not None and lock.locked()
+
+    def get_or_compute(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """The stored result for `key`, computing and storing it first if needed."""
+        found = self.get(key)
+        if found is not None:
+            return found  # type: ignore[return-value]
+        with self._lock:
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            found = self.get(key)  # another session may have finished it while we waited
+            if found is not None:
+                return found  # type: ignore[return-value]
+            value = compute()
+            self.put(key, value)
+            return value
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)

@@ -1,0 +1,142 @@
+"""Training a classifier on pictures, with a plain progress callback and a reproducible result."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from core.models import ModelConfig, SmallCNN, build_model
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train: `epochs` passes over the pictures, nudging the weights after every `batch_size` of them."""
+
+    epochs: int = 4
+    batch_size: int = 64
+    learning_rate: float = 0.01
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1:
+            raise ValueError(f"epochs must be at least 1, got {self.epochs}")
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {self.batch_size}")
+        if not 0 < self.learning_rate < 1:
+            raise ValueError(f"learning_rate must be between 0 and 1, got {self.learning_rate}")
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One report during training; `loss` and `accuracy` are averaged over the steps since the last report."""
+
+    step: int
+    total_steps: int
+    epoch: float
+    loss: float
+    accuracy: float
+
+    @property
+    def fraction(self) -> float:
+        return self.step / self.total_steps
+
+
+@dataclass
+class TrainResult:
+    """Trained weights (CPU tensors), the progress reports, and how long training took."""
+
+    model_config: ModelConfig
+    state_dict: dict[str, torch.Tensor]
+    history: list[Progress] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def model(self) -> SmallCNN:
+        """A fresh network with these weights, in eval mode (safe to attribute on)."""
+        model = SmallCNN(self.model_config).to(memory_format=torch.channels_last)
+        model.load_state_dict(self.state_dict)
+        return model.eval()
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+def to_tensor(images: np.ndarray) -> torch.Tensor:
+    """(N, H, W, 3) uint8 pictures → (N, 3, H, W) float32 in [0, 1], channels-last in memory."""
+    if images.ndim != 4 or images.shape[-1] != 3:
+        raise ValueError(f"expected pictures shaped (N, H, W, 3), got {images.shape}")
+    tensor = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2)  # (N, 3, H, W) uint8
+    return tensor.float().div_(255).contiguous(memory_format=torch.channels_last)
+
+
+def train(
+    model_config: ModelConfig,
+    train_config: TrainConfig,
+    images: np.ndarray,
+    labels: np.ndarray,
+    seed: int,
+    on_progress: ProgressCallback | None = None,
+    reports_per_epoch: int = 5,
+) -> TrainResult:
+    """Train a fresh `SmallCNN` from `seed` with Adam and a one-cycle learning rate; the same seed and
+    data give the same weights. `on_progress` is called a few times per epoch (and may raise to stop)."""
+    if len(images) != len(labels) or len(images) == 0:
+        raise ValueError(f"need the same, non-zero number of pictures and labels, got {len(images)} and {len(labels)}")
+    started = time.perf_counter()
+    inputs = to_tensor(images)
+    targets = torch.as_tensor(labels, dtype=torch.long)
+    model = build_model(model_config, seed).train()
+    generator = torch.Generator().manual_seed(seed)
+    steps_per_epoch = -(-len(inputs) // train_config.batch_size)
+    total_steps = steps_per_epoch * train_config.epochs
+    optimizer = torch.optim.Adam(model.parameters(), lr=train_config.learning_rate)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=train_config.learning_rate, total_steps=total_steps, pct_start=0.25
+    )
+    loss_function = nn.CrossEntropyLoss()
+    report_every = max(1, steps_per_epoch // max(1, reports_per_epoch))
+    history: list[Progress] = []
+    step, loss_sum, correct, seen = 0, 0.0, 0, 0
+    for epoch in range(train_config.epochs):
+        order = torch.randperm(len(inputs), generator=generator)
+        for start in range(0, len(inputs), train_config.batch_size):
+            batch = order[start : start + train_config.batch_size]
+            logits = model(inputs[batch])  # (B, num_classes)
+            loss = loss_function(logits, targets[batch])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            step += 1
+            loss_sum += loss.item() * len(batch)
+            correct += int((logits.argmax(1) == targets[batch]).sum())
+            seen += len(batch)
+            if step % report_every == 0 or step == total_steps:
+                report = Progress(step, total_steps, step / steps_per_epoch, loss_sum / seen, correct / seen)
+                history.append(report)
+                loss_sum, correct, seen = 0.0, 0, 0
+                if on_progress is not None:
+                    on_progress(report)
+    state = {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
+    return TrainResult(model_config, state, history, time.perf_counter() - started)
+
+
+@torch.no_grad()
+def predict_proba(model: nn.Module, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """Class probabilities (N, num_classes) for (N, H, W, 3) uint8 pictures; the model must be in eval mode."""
+    if model.training:
+        raise ValueError("put the model in eval mode before predicting (model.eval())")
+    if len(images) == 0:
+        return np.zeros((0, 0), dtype=np.float32)
+    chunks = [torch.softmax(model(to_tensor(images[i : i + batch_size])), dim=1) for i in range(0, len(images), batch_size)]
+    return torch.cat(chunks).numpy()
+
+
+def accuracy(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    """Fraction of pictures whose most likely class is the right one."""
+    if len(labels) == 0:
+        raise ValueError("accuracy of zero pictures is undefined")
+    return float((probabilities.argmax(1) == labels).mean())
