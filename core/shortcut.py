@@ -179,6 +179,17 @@ def evidence_report(
     return EvidenceReport(results, background_swap(model, check, seed=_stream(seed, "swap")))
 
 
+def picture_maps(model: nn.Module, data: ShortcutData, image: np.ndarray, seed: int,
+                 methods: Sequence[str] = tuple(METHODS)) -> tuple[int, float, dict[str, np.ndarray]]:
+    """For one (H, W, 3) picture: the class the network chose, its confidence, and each method's (H, W)
+    map explaining that choice."""
+    probabilities = predict_proba(model, image[None])[0]
+    predicted = int(probabilities.argmax())
+    baseline = average_colour_baseline(data.train.images)
+    maps = {key: explain(model, image[None], predicted, key, baseline=baseline, seed=seed)[0] for key in methods}
+    return predicted, float(probabilities[predicted]), maps
+
+
 def run(config: ShortcutConfig, methods: Sequence[str] = tuple(METHODS)) -> dict:
     """The whole experiment, headless, as a JSON-ready dict (what `netlens shortcut --json` prints)."""
     unknown = [key for key in methods if key not in METHODS]

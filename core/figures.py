@@ -1,0 +1,74 @@
+"""Plotly figures for the lessons: learning curves, evidence per part, the background swap."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from core.scenes import PARTS
+from core.training import Progress
+
+# Okabe–Ito palette: distinguishable with the common forms of colour blindness.
+PALETTE = ("#E69F00", "#56B4E9", "#009E73", "#CC79A7", "#0072B2", "#D55E00", "#F0E442", "#000000")
+FONT = dict(size=15)
+
+
+def _layout(figure: go.Figure, title: str, height: int = 320) -> go.Figure:
+    figure.update_layout(
+        title=dict(text=title, font=dict(size=17)),
+        height=height,
+        margin=dict(l=10, r=10, t=50, b=10),
+        font=FONT,
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),
+        plot_bgcolor="white",
+    )
+    figure.update_xaxes(showgrid=True, gridcolor="#eee")
+    figure.update_yaxes(showgrid=True, gridcolor="#eee")
+    return figure
+
+
+def learning_curve(history: Sequence[Progress], total_passes: float | None = None) -> go.Figure:
+    """Accuracy on the training pictures as training goes on (x: passes through the pictures)."""
+    passes = [report.epoch for report in history]
+    accuracy = [100 * report.accuracy for report in history]
+    figure = go.Figure(go.Scatter(x=passes, y=accuracy, mode="lines+markers", name="right answers while learning",
+                                  line=dict(color=PALETTE[4], width=3)))
+    figure.add_hline(y=50, line_dash="dot", line_color="#999", annotation_text="guessing", annotation_position="bottom right")
+    _layout(figure, "How often it is right while it learns")
+    figure.update_yaxes(title="right answers (%)", range=[0, 102])
+    figure.update_xaxes(title="times it has seen every picture", range=[0, total_passes] if total_passes else None)
+    return figure
+
+
+def evidence_by_part(
+    shares: dict[str, Sequence[float]], names: dict[str, str], area: Sequence[float] | None = None
+) -> go.Figure:
+    """Grouped bars: for each part of the scene, the share of the evidence each method puts there (%),
+    with the share of the picture the part covers as a reference."""
+    figure = go.Figure()
+    if area is not None:
+        figure.add_bar(x=list(PARTS), y=[100 * value for value in area], name="share of the picture",
+                       marker=dict(color="rgba(0,0,0,0)", line=dict(color="#444", width=2)))
+    for index, (key, values) in enumerate(shares.items()):
+        figure.add_bar(x=list(PARTS), y=[100 * value for value in values], name=names.get(key, key),
+                       marker_color=PALETTE[index % len(PALETTE)])
+    _layout(figure, "Where the evidence comes from", height=380)
+    figure.update_yaxes(title="share of the evidence (%)")
+    figure.update_layout(barmode="group")
+    return figure
+
+
+def background_swap(original: np.ndarray, swapped: np.ndarray, on_grass: np.ndarray) -> go.Figure:
+    """Confidence in the right answer before and after swapping the ground, for pictures that were on
+    grass and pictures that were not."""
+    groups = [("was on grass → moved off", on_grass), ("was off grass → moved onto grass", ~on_grass)]
+    figure = go.Figure()
+    for name, values, colour in (("original background", original, PALETTE[2]), ("swapped background", swapped, PALETTE[5])):
+        figure.add_bar(x=[label for label, _ in groups], y=[100 * float(values[rows].mean()) for _, rows in groups],
+                       name=name, marker_color=colour)
+    _layout(figure, "Same animal, different ground", height=380)
+    figure.update_yaxes(title="confidence in the right answer (%)", range=[0, 100])
+    figure.update_layout(barmode="group")
+    return figure

@@ -1,0 +1,278 @@
+"""Lesson: Bunnies and grass — does the network recognise bunnies, or the lawn behind them?"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import streamlit as st
+
+from core.explain import METHODS
+from core.figures import background_swap as swap_figure
+from core.figures import evidence_by_part, learning_curve
+from core.lessons import lesson_text
+from core.overlay import LEGEND, UNSIGNED_LEGEND, colour_strip, enlarge, overlay
+from core.scenes import COARSE_CLASSES
+from core.shortcut import (
+    MAP_MARGIN,
+    RELIANCE_THRESHOLD,
+    EvidenceReport,
+    ShortcutConfig,
+    ShortcutData,
+    evaluate,
+    evidence_report,
+    make_data,
+    picture_maps,
+    train_model,
+)
+from core.training import TrainResult
+from pages.shared.layout import prepare_widget, remember, result_store, setup_page
+
+HEADLINE_METHOD = "ig"
+PICTURE_CHOICES = {
+    "a picture it got right": "right",
+    "a picture it got wrong": "wrong",
+    "a surprise picture": "surprise",
+}
+
+settings = setup_page("Bunnies and grass", "🐰")
+store = result_store()
+
+
+def describe(config: ShortcutConfig) -> str:
+    extra = f" + {config.extra_pictures:,} pattern-breaking pictures" if config.extra_pictures else ""
+    return f"bunnies on grass {config.grass_rate:.0%} of the time, {config.num_train:,} pictures{extra}, seed {config.seed}"
+
+
+def trained(config: ShortcutConfig) -> tuple[ShortcutData, TrainResult]:
+    """The pictures and the trained network for `config`: from the shared store, or made now with a
+    progress bar and a live learning curve (never inside a cached function: see PITFALLS.md)."""
+    data = store.get(("data", config.data_key()))
+    result = store.get(("train", config))
+    if data is not None and result is not None:
+        return data, result  # type: ignore[return-value]
+    area = st.empty()
+    with area.container():
+        bar = st.progress(0.0, text=f"Drawing {config.num_train + config.extra_pictures:,} pictures…")
+        data = store.get_or_compute(("data", config.data_key()), lambda: make_data(config))
+        if store.is_busy(("train", config)):
+            st.info("Someone else is training this very network right now — waiting for their result.")
+        chart = st.empty()
+        history = []
+
+        def on_progress(report):  # type: ignore[no-untyped-def]
+            history.append(report)
+            bar.progress(report.fraction, text=f"Learning… {report.step} of {report.total_steps} nudges")
+            chart.plotly_chart(learning_curve(history, config.epochs), key=f"live_curve_{report.step}")
+
+        result = store.get_or_compute(("train", config), lambda: train_model(config, data, on_progress))
+    area.empty()
+    return data, result  # type: ignore[return-value]
+
+
+def evidence(config: ShortcutConfig, data: ShortcutData, result: TrainResult) -> EvidenceReport:
+    """The evidence report for `config`, with a progress bar while the six methods run."""
+    found = store.get(("evidence", config))
+    if found is not None:
+        return found  # type: ignore[return-value]
+    bar = st.progress(0.0, text="Measuring where the evidence comes from…")
+    methods = list(METHODS)
+
+    def on_method(index: int, key: str) -> None:
+        bar.progress(index / len(methods), text=f"Measuring where the evidence comes from… ({METHODS[key].name})")
+
+    report = store.get_or_compute(
+        ("evidence", config), lambda: evidence_report(result.model(), data, config.seed, methods, on_method)
+    )
+    bar.empty()
+    return report  # type: ignore[return-value]
+
+
+def maps_for(config: ShortcutConfig, data: ShortcutData, result: TrainResult, which: str, index: int):  # type: ignore[no-untyped-def]
+    scenes = data.surprise if which == "surprise" else data.test
+    return store.get_or_compute(
+        ("maps", config, which, index), lambda: picture_maps(result.model(), data, scenes.images[index], config.seed)
+    )
+
+
+def show_maps(image: np.ndarray, predicted: int, confidence: float, maps: dict[str, np.ndarray], truth: int) -> None:
+    verdict = "right" if predicted == truth else "wrong"
+    st.markdown(
+        f"It is a **{COARSE_CLASSES[truth]}**. The network said **{COARSE_CLASSES[predicted]}** "
+        f"({confidence:.0%} sure) — {verdict}. The maps explain that answer."
+    )
+    columns = st.columns(len(maps) + 1)
+    columns[0].image(enlarge(image, 3), caption="the picture", width="stretch")
+    for column, (key, attribution) in zip(columns[1:], maps.items()):
+        column.image(overlay(image, attribution, zoom=3), caption=METHODS[key].name, width="stretch")
+    left, right = st.columns([1, 3])
+    left.image(colour_strip(), caption="pushed away  ←  no effect  →  pushed towards", width="stretch")
+    right.markdown(LEGEND + " Grad-CAM, SmoothGrad and Saliency only show importance: " + UNSIGNED_LEGEND.split(" ", 1)[1])
+
+
+def show_evidence(report: EvidenceReport, data: ShortcutData) -> None:
+    shares = {key: item.part_shares for key, item in report.methods.items()}
+    names = {key: METHODS[key].name for key in report.methods}
+    from core.evidence import area_shares  # area of each part, averaged over the check pictures
+
+    area = area_shares(data.check.masks).mean(0)
+    left, right = st.columns([3, 2])
+    left.plotly_chart(evidence_by_part(shares, names, area), key="evidence_chart")
+    right.plotly_chart(
+        swap_figure(report.swap.original_confidence, report.swap.swapped_confidence, data.check.on_grass),
+        key="swap_chart",
+    )
+    headline = report.methods[HEADLINE_METHOD]
+    first, second = st.columns(2)
+    first.metric(
+        f"Evidence on the grass ({METHODS[HEADLINE_METHOD].name})",
+        f"{headline.grass_share:.0%}",
+        help="Share of the map's positive evidence that falls on grass, in check pictures that have grass.",
+    )
+    first.caption(f"Grass covers {headline.grass_area:.0%} of those pictures: its fair share.")
+    second.metric(
+        "Swap the ground: confidence moves by",
+        f"{100 * report.swap.reliance:.0f} points",
+        help="Average change of the network's confidence in the right answer when the same animal is put on another ground.",
+    )
+    second.caption(f"{report.swap.flipped:.0%} of its answers flip when only the ground changes.")
+    relies = "relies on the grass" if report.relies_on_grass else "does not rely on the grass"
+    agreeing = [METHODS[key].name for key in report.methods if report.agrees(key)]
+    disagreeing = [METHODS[key].name for key in report.methods if not report.agrees(key)]
+    if report.agrees(HEADLINE_METHOD):
+        st.success(f"**The map and the experiment agree: this network {relies}.**")
+    else:
+        st.warning(
+            f"**The map and the experiment disagree.** The swap shows the network {relies}, but "
+            f"{METHODS[HEADLINE_METHOD].name}'s map says otherwise. Trust the swap: it measures directly."
+        )
+    if disagreeing:
+        st.markdown(f"Methods telling the same story as the swap: {', '.join(agreeing) or 'none'}. "
+                    f"Telling a different story: **{', '.join(disagreeing)}**.")
+    else:
+        st.markdown("All six methods tell the same story as the swap.")
+
+
+# ---------------------------------------------------------------------------------------------------- page
+st.title("🐰 Bunnies and grass")
+st.markdown(lesson_text("bunnies", "story"))
+
+prepare_widget("bunnies_grass", 100, 50, 100)
+prepare_widget("bunnies_pictures", 2000, 500, 4000)
+prepare_widget("bunnies_extra", 500, 250, 1000)
+prepare_widget("bunnies_trained", 0, 0, 1)
+prepare_widget("bunnies_more", 0, 0, 1)
+if st.session_state["bunnies_pictures"] not in (500, 1000, 2000, 4000):
+    st.session_state["bunnies_pictures"] = 2000
+if st.session_state["bunnies_extra"] not in (250, 500, 1000):
+    st.session_state["bunnies_extra"] = 500
+
+controls = st.columns([3, 2, 1.4], vertical_alignment="bottom")
+grass = controls[0].slider("How often are bunnies photographed on grass?", 50, 100, step=5, format="%d%%",
+                           key="bunnies_grass")
+pictures = controls[1].select_slider("Pictures to learn from", options=[500, 1000, 2000, 4000], key="bunnies_pictures")
+train_clicked = controls[2].button("Train the network", type="primary", width="stretch")
+controls[0].caption(f"Elephants stand on grass in the other {100 - grass}% of their photos.")
+
+config = ShortcutConfig(grass_rate=grass / 100, num_train=int(pictures), seed=settings.seed)
+if train_clicked:
+    st.session_state["bunnies_trained"] = 1
+    st.session_state["bunnies_more"] = 0
+show_results = bool(st.session_state["bunnies_trained"])
+remember({"bunnies_grass": grass, "bunnies_pictures": int(pictures),
+          "bunnies_trained": int(show_results), "bunnies_more": int(st.session_state["bunnies_more"])})
+
+if not show_results:
+    st.info("Choose the settings and press **Train the network** — it takes a few seconds.")
+    st.stop()
+
+data, result = trained(config)
+model = result.model()
+scores = store.get_or_compute(("evaluation", config), lambda: evaluate(model, data))
+
+st.header("1. How well does it do?")
+first, second, third = st.columns([1, 1, 2])
+first.metric("Right on ordinary pictures", f"{scores.ordinary_accuracy:.0%}",
+             help=f"{len(data.test)} new pictures drawn the same way as the training pictures.")
+second.metric("Right on surprise pictures", f"{scores.surprise_accuracy:.0%}",
+              help=f"{len(data.surprise)} bunnies off the grass and elephants on it.")
+first.caption("new pictures, like the ones it learned from")
+second.caption("bunnies on sand or snow, elephants on a lawn")
+third.plotly_chart(learning_curve(result.history, config.epochs), key="final_curve")
+st.caption(f"Trained in {result.seconds:.1f} s on {describe(config)}.")
+
+st.header("2. Where does it look?")
+st.markdown(lesson_text("bunnies", "maps"))
+test_predictions = scores.test_probabilities.argmax(1)
+surprise_predictions = scores.surprise_probabilities.argmax(1)
+groups = {
+    "right": [("test", int(i)) for i in np.flatnonzero(test_predictions == data.test.labels)],
+    "wrong": [("test", int(i)) for i in np.flatnonzero(test_predictions != data.test.labels)]
+    + [("surprise", int(i)) for i in np.flatnonzero(surprise_predictions != data.surprise.labels)],
+    "surprise": [("surprise", int(i)) for i in range(len(data.surprise))],
+}
+choice_column, number_column = st.columns([2, 3])
+choice = choice_column.radio("Show me", list(PICTURE_CHOICES), horizontal=True, key="bunnies_choice")
+group = groups[PICTURE_CHOICES[choice]]
+if not group:
+    st.info("It got every picture right, so there is no wrong one to show. Try a surprise picture.")
+else:
+    number = number_column.slider("Which one", 1, len(group), 1, key=f"bunnies_number_{PICTURE_CHOICES[choice]}") \
+        if len(group) > 1 else 1
+    which, index = group[number - 1]
+    scenes = data.surprise if which == "surprise" else data.test
+    predicted, confidence, maps = maps_for(config, data, result, which, index)
+    show_maps(scenes.images[index], predicted, confidence, maps, int(scenes.labels[index]))
+
+st.header("3. Where does the evidence come from — and is that true?")
+st.markdown(lesson_text("bunnies", "evidence"))
+report = evidence(config, data, result)
+show_evidence(report, data)
+
+st.header("4. Show it more pictures")
+st.markdown(lesson_text("bunnies", "more_pictures"))
+more_left, more_right = st.columns([3, 1.4], vertical_alignment="bottom")
+extra = more_left.select_slider("Extra pictures that break the pattern", options=[250, 500, 1000], key="bunnies_extra")
+if more_right.button("Show it more pictures and retrain", width="stretch"):
+    st.session_state["bunnies_more"] = 1
+remember({"bunnies_extra": int(extra), "bunnies_more": int(st.session_state["bunnies_more"])})
+if st.session_state["bunnies_more"]:
+    after_config = replace(config, extra_pictures=int(extra))
+    after_data, after_result = trained(after_config)
+    after_model = after_result.model()
+    after_scores = store.get_or_compute(("evaluation", after_config), lambda: evaluate(after_model, after_data))
+    after_report = evidence(after_config, after_data, after_result)
+    before_column, after_column = st.columns(2)
+    panels = (
+        (before_column, "Before", config, data, result, scores, report, None),
+        (after_column, f"After: + {extra:,} pictures", after_config, after_data, after_result, after_scores, after_report, scores),
+    )
+    for column, title, panel_config, panel_data, panel_result, panel_scores, panel_report, previous in panels:
+        with column:
+            st.subheader(title)
+            metrics = st.columns(2)
+            delta = None if previous is None else f"{100 * (panel_scores.surprise_accuracy - previous.surprise_accuracy):+.0f} points"
+            metrics[0].metric("Right on surprise pictures", f"{panel_scores.surprise_accuracy:.0%}", delta=delta)
+            metrics[1].metric(f"Evidence on grass ({METHODS[HEADLINE_METHOD].name})",
+                              f"{panel_report.methods[HEADLINE_METHOD].grass_share:.0%}")
+            predicted, confidence, maps = maps_for(panel_config, panel_data, panel_result, "surprise", 0)
+            picture = panel_data.surprise.images[0]
+            st.image(overlay(picture, maps[HEADLINE_METHOD], zoom=4), width=256,
+                     caption=f"The same surprise picture: it says {COARSE_CLASSES[predicted]} ({confidence:.0%} sure)")
+            st.caption(f"Swap the ground: confidence moves by {100 * panel_report.swap.reliance:.0f} points.")
+
+with st.expander("Under the hood"):
+    st.markdown(lesson_text("bunnies", "under_the_hood"))
+    st.markdown(
+        f"Thresholds used on this page: a map leans on grass when grass gets more than {MAP_MARGIN:.0%} above its share "
+        f"of the picture; the swap finds reliance above {RELIANCE_THRESHOLD:.0%} average change in confidence."
+    )
+    st.code(
+        "from core.shortcut import ShortcutConfig, make_data, train_model, evaluate, evidence_report\n"
+        f"config = {config!r}\n"
+        "data = make_data(config)\n"
+        "model = train_model(config, data).model()\n"
+        "print(evaluate(model, data).surprise_accuracy)\n"
+        "report = evidence_report(model, data, seed=config.seed)",
+        language="python",
+    )
