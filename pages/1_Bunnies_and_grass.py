@@ -154,7 +154,7 @@ def show_evidence(report: EvidenceReport, data: ShortcutData) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------- page
-st.title("🐰 Bunnies and grass")
+st.title("Bunnies and grass")
 st.markdown(lesson_text("bunnies", "story"))
 
 prepare_widget("bunnies_grass", 100, 50, 100)
