@@ -14,6 +14,6 @@ st.markdown(
 st.subheader("Lessons")
 for number, lesson in enumerate(SYLLABUS, start=1):
     if lesson.page is not None:
-        st.page_link(lesson.page, label=f"{number}. {lesson.title} — {lesson.idea}", icon="▶️")
+        st.page_link(lesson.page, label=f"{number}. {lesson.title} — {lesson.idea}", icon=":material/play_circle:")
     else:
         st.markdown(f"{number}. {lesson.title} — {lesson.idea} *(being written)*")

@@ -67,9 +67,15 @@ def _gradient_shap(model, inputs, target, baseline, seed):  # type: ignore[no-un
     # is over "plain pictures" rather than one arbitrary reference.
     brightness = torch.linspace(0.6, 1.4, 8).view(-1, 1, 1, 1)
     baselines = (baseline * brightness).clamp(0, 1)  # (8, 3, H, W)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        return GradientShap(model).attribute(inputs, baselines=baselines, target=target, n_samples=16, stdevs=0.05)
+    # Captum draws the path points from torch's and the baselines from NumPy's global generators.
+    numpy_state = np.random.get_state()
+    try:
+        np.random.seed(seed)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            return GradientShap(model).attribute(inputs, baselines=baselines, target=target, n_samples=16, stdevs=0.05)
+    finally:
+        np.random.set_state(numpy_state)
 
 
 def _grad_cam(model, inputs, target, baseline, seed):  # type: ignore[no-untyped-def]
@@ -166,14 +172,16 @@ def explain(
     seed: int = 0,
 ) -> np.ndarray:
     """Attribution maps (N, H, W) float32 for `images` (N, H, W, 3) uint8 towards the log-odds of `target`,
-    summed over colour channels. `baseline` (1, 3, H, W) in [0, 1] defaults to the pictures' average colour."""
+    summed over colour channels. `baseline` (1, 3, H, W) in [0, 1] defaults to plain mid-grey; pass
+    `average_colour_baseline(training_pictures)` for the average colour of what the network learned from.
+    Each picture's map depends only on that picture, never on which others share its batch."""
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     if model.training:
         raise ValueError("attribute on a model in eval mode (model.eval()); batch norm in training mode gives wrong maps")
     inputs = to_tensor(images).requires_grad_()  # (N, 3, H, W) in [0, 1]; gradient methods need grad
     targets = _targets(target, len(inputs))
-    reference = average_colour_baseline(images) if baseline is None else baseline
+    reference = torch.full((1, *inputs.shape[1:]), 0.5) if baseline is None else baseline
     with model_lock(model):
         attributions = METHODS[method].attribute(LogOdds(model), inputs, targets, reference, seed)
     return attributions.detach().sum(dim=1).numpy().astype(np.float32)  # (N, H, W)

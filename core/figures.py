@@ -21,7 +21,7 @@ def _layout(figure: go.Figure, title: str, height: int = 320) -> go.Figure:
         height=height,
         margin=dict(l=10, r=10, t=50, b=10),
         font=FONT,
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),
+        legend=dict(orientation="h", yanchor="top", y=-0.18, xanchor="left", x=0.0),
         plot_bgcolor="white",
     )
     figure.update_xaxes(showgrid=True, gridcolor="#eee")
@@ -54,21 +54,27 @@ def evidence_by_part(
     for index, (key, values) in enumerate(shares.items()):
         figure.add_bar(x=list(PARTS), y=[100 * value for value in values], name=names.get(key, key),
                        marker_color=PALETTE[index % len(PALETTE)])
-    _layout(figure, "Where the evidence comes from", height=380)
+    _layout(figure, "Where the evidence comes from", height=400)
     figure.update_yaxes(title="share of the evidence (%)")
-    figure.update_layout(barmode="group")
+    figure.update_layout(barmode="group", margin=dict(b=90))
     return figure
 
 
-def background_swap(original: np.ndarray, swapped: np.ndarray, on_grass: np.ndarray) -> go.Figure:
-    """Confidence in the right answer before and after swapping the ground, for pictures that were on
-    grass and pictures that were not."""
-    groups = [("was on grass → moved off", on_grass), ("was off grass → moved onto grass", ~on_grass)]
+def background_swap(
+    original: np.ndarray, swapped: np.ndarray, on_grass: np.ndarray, labels: np.ndarray, classes: Sequence[str]
+) -> go.Figure:
+    """Confidence in the right answer before and after swapping the ground, for each animal, on grass
+    and off it. (N,) arrays; `labels` index `classes`."""
+    groups = []
+    for label, animal in enumerate(classes):
+        groups.append((f"{animal}s on grass,<br>moved off", (labels == label) & on_grass))
+        groups.append((f"{animal}s off grass,<br>moved onto it", (labels == label) & ~on_grass))
+    groups = [(name, rows) for name, rows in groups if rows.any()]
     figure = go.Figure()
-    for name, values, colour in (("original background", original, PALETTE[2]), ("swapped background", swapped, PALETTE[5])):
+    for name, values, colour in (("original ground", original, PALETTE[2]), ("swapped ground", swapped, PALETTE[5])):
         figure.add_bar(x=[label for label, _ in groups], y=[100 * float(values[rows].mean()) for _, rows in groups],
                        name=name, marker_color=colour)
-    _layout(figure, "Same animal, different ground", height=380)
+    _layout(figure, "Same animal, different ground", height=400)
     figure.update_yaxes(title="confidence in the right answer (%)", range=[0, 100])
-    figure.update_layout(barmode="group")
+    figure.update_layout(barmode="group", margin=dict(b=90))
     return figure

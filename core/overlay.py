@@ -31,7 +31,7 @@ def overlay(
     faded = 0.55 * image + 0.45 * grey  # less colour in the picture, so the map's colours stand out
     colour = np.where(strength > 0, FOR_COLOUR, AGAINST_COLOUR)
     alpha = opacity * np.abs(strength)
-    blended = np.clip(faded * (1 - alpha) + colour * alpha, 0, 255).astype(np.uint8)
+    blended = np.clip(np.rint(faded * (1 - alpha) + colour * alpha), 0, 255).astype(np.uint8)
     return enlarge(blended, zoom)
 
 
@@ -47,4 +47,4 @@ def colour_strip(width: int = 320, height: int = 18) -> np.ndarray:
     grey = np.full(3, 200, dtype=np.float32)
     colour = np.where(strength > 0, FOR_COLOUR, AGAINST_COLOUR)
     strip = grey * (1 - np.abs(strength)) + colour * np.abs(strength)
-    return np.repeat(strip, height, axis=0).astype(np.uint8)
+    return np.repeat(np.rint(strip), height, axis=0).astype(np.uint8)

@@ -119,7 +119,8 @@ def show_evidence(report: EvidenceReport, data: ShortcutData) -> None:
     left, right = st.columns([3, 2])
     left.plotly_chart(evidence_by_part(shares, names, area), key="evidence_chart")
     right.plotly_chart(
-        swap_figure(report.swap.original_confidence, report.swap.swapped_confidence, data.check.on_grass),
+        swap_figure(report.swap.original_confidence, report.swap.swapped_confidence, data.check.on_grass,
+                    data.check.labels, data.check.classes),
         key="swap_chart",
     )
     headline = report.methods[HEADLINE_METHOD]
@@ -172,7 +173,7 @@ grass = controls[0].slider("How often are bunnies photographed on grass?", 50, 1
                            key="bunnies_grass")
 pictures = controls[1].select_slider("Pictures to learn from", options=[500, 1000, 2000, 4000], key="bunnies_pictures")
 train_clicked = controls[2].button("Train the network", type="primary", width="stretch")
-controls[0].caption(f"Elephants stand on grass in the other {100 - grass}% of their photos.")
+controls[0].caption(f"Bunnies stand on grass in {grass}% of their photos, elephants in {100 - grass}% of theirs.")
 
 config = ShortcutConfig(grass_rate=grass / 100, num_train=int(pictures), seed=settings.seed)
 if train_clicked:
@@ -211,7 +212,7 @@ groups = {
     + [("surprise", int(i)) for i in np.flatnonzero(surprise_predictions != data.surprise.labels)],
     "surprise": [("surprise", int(i)) for i in range(len(data.surprise))],
 }
-choice_column, number_column = st.columns([2, 3])
+choice_column, number_column = st.columns([3, 2])
 choice = choice_column.radio("Show me", list(PICTURE_CHOICES), horizontal=True, key="bunnies_choice")
 group = groups[PICTURE_CHOICES[choice]]
 if not group:
@@ -253,8 +254,9 @@ if st.session_state["bunnies_more"]:
             metrics = st.columns(2)
             delta = None if previous is None else f"{100 * (panel_scores.surprise_accuracy - previous.surprise_accuracy):+.0f} points"
             metrics[0].metric("Right on surprise pictures", f"{panel_scores.surprise_accuracy:.0%}", delta=delta)
-            metrics[1].metric(f"Evidence on grass ({METHODS[HEADLINE_METHOD].name})",
-                              f"{panel_report.methods[HEADLINE_METHOD].grass_share:.0%}")
+            metrics[1].metric("Evidence on the grass", f"{panel_report.methods[HEADLINE_METHOD].grass_share:.0%}",
+                              help=f"{METHODS[HEADLINE_METHOD].name}; grass covers "
+                                   f"{panel_report.methods[HEADLINE_METHOD].grass_area:.0%} of those pictures.")
             predicted, confidence, maps = maps_for(panel_config, panel_data, panel_result, "surprise", 0)
             picture = panel_data.surprise.images[0]
             st.image(overlay(picture, maps[HEADLINE_METHOD], zoom=4), width=256,

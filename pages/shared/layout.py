@@ -70,7 +70,7 @@ def setup_page(title: str, icon: str) -> Settings:
     prepare_widget("netlens_presenter", 0, 0, 1)
     st.session_state["netlens_presenter"] = bool(st.session_state["netlens_presenter"])  # a toggle wants a bool
     with st.sidebar:
-        st.page_link("streamlit_app.py", label="NetLens home", icon="🏠")
+        st.page_link("streamlit_app.py", label="NetLens home", icon=":material/home:")
         for lesson in SYLLABUS:
             if lesson.page is not None:
                 st.page_link(lesson.page, label=lesson.title)

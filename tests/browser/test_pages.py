@@ -50,7 +50,7 @@ def test_deep_link_on_a_fresh_server_shows_the_lesson_and_our_navigation(fresh_s
     assert sidebar.get_by_text("streamlit app").count() == 0  # Streamlit's own file-name navigation stayed hidden
     grass_slider = page.locator('[data-testid="stSlider"]').filter(has_text="photographed on grass").first
     expect(grass_slider).to_contain_text("90%")  # the link's settings were restored
-    expect(page.get_by_text("in the other 10% of their photos")).to_have_count(1)
+    expect(page.get_by_text("elephants in 10% of theirs")).to_have_count(1)
     screenshot(page, "bunnies_deep_link")
 
 

@@ -1,0 +1,57 @@
+"""Project boundaries: core/ never imports Streamlit; the CLI answers bad input with one line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_core_never_imports_streamlit():
+    """Test whether importing every core module in a fresh interpreter leaves streamlit unloaded."""
+    modules = sorted(path.stem for path in (ROOT / "core").glob("*.py") if path.stem != "__init__")
+    code = "import importlib, sys\n" + "".join(f"importlib.import_module('core.{name}')\n" for name in modules)
+    code += "print('streamlit' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
+
+
+def test_cli_rejects_a_bad_grass_rate_with_one_line(capsys):
+    """Test whether an impossible setting gives exit code 2 and a one-line message, no traceback."""
+    assert main(["shortcut", "--grass", "1.5"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("netlens:") and "grass_rate" in error and "\n" not in error
+
+
+def test_cli_rejects_an_unknown_method_before_training(capsys):
+    """Test whether an unknown method name is refused up front."""
+    assert main(["shortcut", "--methods", "magic"]) == 2
+    assert "unknown method" in capsys.readouterr().err
+
+
+def test_cli_shortcut_json_has_the_promised_fields(capsys):
+    """Test whether `netlens shortcut --json` prints the accuracies, evidence per part and method, the
+    counterfactual reliance and the training time."""
+    assert main(["shortcut", "--grass", "1.0", "--pictures", "300", "--methods", "gradcam,saliency", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert 0 <= result["ordinary_accuracy"] <= 1 and 0 <= result["surprise_accuracy"] <= 1
+    assert set(result["evidence"]) == {"gradcam", "saliency"}
+    assert set(result["evidence"]["gradcam"]["part_shares"]) == {"eye", "ears", "fur / body", "grass", "other background"}
+    assert 0 <= result["counterfactual"]["reliance"] <= 1
+    assert result["training_seconds"] > 0
+    assert result["config"]["grass_rate"] == 1.0 and result["config"]["num_train"] == 300
+
+
+@pytest.mark.parametrize("command", [["shortcut", "--help"], ["bench", "--help"], ["app", "--help"]])
+def test_every_command_has_help(command, capsys):
+    """Test whether each subcommand documents itself."""
+    with pytest.raises(SystemExit) as stopped:
+        main(command)
+    assert stopped.value.code == 0 and "usage: netlens" in capsys.readouterr().out

@@ -1,0 +1,51 @@
+"""The shared result store: computes once across threads, keeps nothing from a failed computation."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from core.store import ResultStore
+
+
+def test_two_sessions_asking_at_once_compute_once():
+    """Test whether concurrent requests for one key run the computation a single time."""
+    store, calls = ResultStore(), []
+
+    def compute() -> str:
+        calls.append(1)
+        time.sleep(0.2)
+        return "weights"
+
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(store.get_or_compute("key", compute))) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == ["weights"] * 4 and len(calls) == 1
+
+
+def test_a_failed_computation_stores_nothing():
+    """Test whether an interrupted computation (an error, a page rerun) leaves no half result behind."""
+    store = ResultStore()
+
+    def broken() -> str:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        store.get_or_compute("key", broken)
+    assert store.get("key") is None
+    assert store.get_or_compute("key", lambda: "fine") == "fine"
+
+
+def test_least_recently_used_items_are_dropped_first():
+    """Test whether the store keeps at most max_items, dropping the one used longest ago."""
+    store = ResultStore(max_items=2)
+    store.put("a", 1)
+    store.put("b", 2)
+    store.get("a")
+    store.put("c", 3)
+    assert store.get("a") == 1 and store.get("b") is None and store.get("c") == 3 and len(store) == 2
