@@ -26,7 +26,7 @@ from core.shortcut import (
     train_model,
 )
 from core.training import TrainResult
-from pages.shared.layout import prepare_widget, remember, result_store, setup_page
+from pages.shared.layout import keep, prepare_widget, remember, result_store, setup_page
 
 HEADLINE_METHOD = "ig"
 PICTURE_CHOICES = {
@@ -164,14 +164,15 @@ prepare_widget("bunnies_extra", 500, 250, 1000)
 prepare_widget("bunnies_trained", 0, 0, 1)
 prepare_widget("bunnies_more", 0, 0, 1)
 if st.session_state["bunnies_pictures"] not in (500, 1000, 2000, 4000):
-    st.session_state["bunnies_pictures"] = 2000
+    st.session_state["bunnies_pictures"] = st.session_state["_bunnies_pictures"] = 2000
 if st.session_state["bunnies_extra"] not in (250, 500, 1000):
-    st.session_state["bunnies_extra"] = 500
+    st.session_state["bunnies_extra"] = st.session_state["_bunnies_extra"] = 500
 
 controls = st.columns([3, 2, 1.4], vertical_alignment="bottom")
 grass = controls[0].slider("How often are bunnies photographed on grass?", 50, 100, step=5, format="%d%%",
-                           key="bunnies_grass")
-pictures = controls[1].select_slider("Pictures to learn from", options=[500, 1000, 2000, 4000], key="bunnies_pictures")
+                           key="bunnies_grass", on_change=keep, args=("bunnies_grass",))
+pictures = controls[1].select_slider("Pictures to learn from", options=[500, 1000, 2000, 4000], key="bunnies_pictures",
+                                      on_change=keep, args=("bunnies_pictures",))
 train_clicked = controls[2].button("Train the network", type="primary", width="stretch")
 controls[0].caption(f"Bunnies stand on grass in {grass}% of their photos, elephants in {100 - grass}% of theirs.")
 
@@ -233,7 +234,8 @@ show_evidence(report, data)
 st.header("4. Show it more pictures")
 st.markdown(lesson_text("bunnies", "more_pictures"))
 more_left, more_right = st.columns([3, 1.4], vertical_alignment="bottom")
-extra = more_left.select_slider("Extra pictures that break the pattern", options=[250, 500, 1000], key="bunnies_extra")
+extra = more_left.select_slider("Extra pictures that break the pattern", options=[250, 500, 1000], key="bunnies_extra",
+                                   on_change=keep, args=("bunnies_extra",))
 if more_right.button("Show it more pictures and retrain", width="stretch"):
     st.session_state["bunnies_more"] = 1
 remember({"bunnies_extra": int(extra), "bunnies_more": int(st.session_state["bunnies_more"])})

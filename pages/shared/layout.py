@@ -41,13 +41,18 @@ def _url_int(name: str, default: int, low: int, high: int) -> int:
 
 
 def prepare_widget(key: str, default: int, low: int, high: int) -> None:
-    """Give widget `key` its value before it is drawn: what this session chose last (kept across page
-    switches, which otherwise reset widgets), else the address bar's `?name=` (name = key after its
-    page prefix), else `default`."""
-    if key in st.session_state:
-        return
-    remembered = st.session_state.get(f"_{key}")
-    st.session_state[key] = remembered if remembered is not None else _url_int(key.split("_", 1)[-1], default, low, high)
+    """Give widget `key` its value before it is drawn: what this session chose last, else the address
+    bar's `?name=` (name = key after its page prefix), else `default`. Streamlit forgets a widget's value
+    when another page is shown, so the choice lives on under `_key` (kept by `keep` and `remember`)."""
+    stored = f"_{key}"
+    if stored not in st.session_state:
+        st.session_state[stored] = _url_int(key.split("_", 1)[-1], default, low, high)
+    st.session_state[key] = st.session_state[stored]
+
+
+def keep(key: str) -> None:
+    """on_change callback for a prepared widget: remember the value the user just chose."""
+    st.session_state[f"_{key}"] = st.session_state[key]
 
 
 def remember(values: dict[str, int], in_url: bool = True) -> None:
@@ -76,8 +81,9 @@ def setup_page(title: str, icon: str) -> Settings:
                 st.page_link(lesson.page, label=lesson.title)
         st.divider()
         seed = st.number_input("Seed (the same seed gives everyone the same results)", 0, 999_999, step=1,
-                               key="netlens_seed")
-        presenter = st.toggle("Presenter mode (large type)", key="netlens_presenter")
+                               key="netlens_seed", on_change=keep, args=("netlens_seed",))
+        presenter = st.toggle("Presenter mode (large type)", key="netlens_presenter", on_change=keep,
+                              args=("netlens_presenter",))
     remember({"netlens_seed": int(seed)})
     remember({"netlens_presenter": int(presenter)}, in_url=False)
     if presenter:

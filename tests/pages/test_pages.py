@@ -1,0 +1,102 @@
+"""Streamlit's AppTest harness: every page loads; the lesson trains, explains and retrains with small settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.lessons import SYLLABUS
+
+ROOT = Path(__file__).resolve().parents[2]
+LESSON = "pages/1_Bunnies_and_grass.py"
+TIMEOUT = 180  # a cold `import torch` alone can take longer than AppTest's default 3 s
+
+
+def _open(page: str | None = None, **query: str) -> AppTest:
+    """Start at the entry page (which owns the navigation), then switch to `page`, as a browser would."""
+    app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT)
+    for name, value in query.items():
+        app.query_params[name] = value
+    app.run()
+    if page is not None:
+        app.switch_page(page).run()
+    return app
+
+
+def test_home_page_names_netlens_and_lists_every_lesson():
+    """Test whether the front door says what NetLens is and lists the whole syllabus."""
+    app = _open()
+    assert not app.exception
+    assert app.title[0].value == "NetLens"
+    text = " ".join(element.value for element in app.markdown)
+    assert "what a neural network is actually doing" in text
+    written = [lesson for lesson in SYLLABUS if lesson.page is None]
+    assert all(lesson.title in text for lesson in written)
+
+
+@pytest.mark.parametrize("lesson", [lesson for lesson in SYLLABUS if lesson.page], ids=lambda lesson: lesson.title)
+def test_every_lesson_page_loads_without_an_exception(lesson):
+    """Test whether each lesson page renders its title and controls with no exception."""
+    app = _open(lesson.page)
+    assert not app.exception
+    assert app.title[0].value == lesson.title
+
+
+def test_the_lesson_trains_explains_checks_and_retrains():
+    """Test the whole lesson with 500 pictures: scores, six maps, the agreement verdict, then 'show it
+    more pictures' with a before/after comparison."""
+    app = _open(LESSON)
+    app.select_slider(key="bunnies_pictures").set_value(500)
+    app.button[0].click().run()
+    assert not app.exception
+    metrics = {metric.label: metric.value for metric in app.metric}
+    assert metrics["Right on ordinary pictures"].endswith("%")
+    assert int(metrics["Right on surprise pictures"].rstrip("%")) <= 20  # grass behind every bunny
+    verdicts = [box.value for box in app.success] + [box.value for box in app.warning]
+    assert any("The map and the experiment" in verdict for verdict in verdicts)
+    app.radio(key="bunnies_choice").set_value("a surprise picture").run()
+    assert not app.exception
+    assert any("It is a" in element.value for element in app.markdown)
+
+    app.button[1].click().run()
+    assert not app.exception
+    surprise = [metric.value for metric in app.metric if metric.label == "Right on surprise pictures"]
+    assert len(surprise) == 3  # the headline, before, after
+    assert int(surprise[2].rstrip("%")) > int(surprise[1].rstrip("%"))
+
+
+def test_a_shared_link_restores_the_settings():
+    """Test whether ?grass=&pictures=&trained=1 reproduces the teacher's screen without pressing anything."""
+    app = _open(LESSON, grass="50", pictures="500", trained="1", seed="2")
+    assert not app.exception
+    assert app.slider(key="bunnies_grass").value == 50
+    assert app.number_input(key="netlens_seed").value == 2
+    metrics = {metric.label: metric.value for metric in app.metric}
+    assert int(metrics["Right on surprise pictures"].rstrip("%")) >= 80  # balanced pictures: no shortcut
+
+
+def test_nonsense_in_the_link_falls_back_to_defaults():
+    """Test whether a hand-edited link with impossible values still opens the lesson with defaults."""
+    app = _open(LESSON, grass="banana", pictures="7", seed="-4")
+    assert not app.exception
+    assert app.slider(key="bunnies_grass").value == 100
+    assert app.select_slider(key="bunnies_pictures").value == 2000
+    assert app.number_input(key="netlens_seed").value == 0
+
+
+def test_settings_survive_a_visit_to_another_page():
+    """Test whether the seed, presenter mode and the lesson's sliders are kept when the learner goes home
+    and comes back (Streamlit forgets widget values on page switches unless they are kept)."""
+    app = _open(LESSON)
+    app.slider(key="bunnies_grass").set_value(80)
+    app.number_input(key="netlens_seed").set_value(7)
+    app.toggle(key="netlens_presenter").set_value(True)
+    app.run()
+    app.switch_page("streamlit_app.py").run()
+    assert app.number_input(key="netlens_seed").value == 7 and app.toggle(key="netlens_presenter").value is True
+    app.switch_page(LESSON).run()
+    assert not app.exception
+    assert app.slider(key="bunnies_grass").value == 80
+    assert app.number_input(key="netlens_seed").value == 7
