@@ -100,7 +100,8 @@ def _occlusion(model, inputs, target, baseline, seed):  # type: ignore[no-untype
 
 
 def _saliency(model, inputs, target, baseline, seed):  # type: ignore[no-untyped-def]
-    return Saliency(model).attribute(inputs, target=target, abs=True)
+    # Saliency is the one method that wants its input to require gradients already (else it warns).
+    return Saliency(model).attribute(inputs.detach().requires_grad_(), target=target, abs=True)
 
 
 METHODS: dict[str, Method] = {
@@ -179,7 +180,7 @@ def explain(
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     if model.training:
         raise ValueError("attribute on a model in eval mode (model.eval()); batch norm in training mode gives wrong maps")
-    inputs = to_tensor(images).requires_grad_()  # (N, 3, H, W) in [0, 1]; gradient methods need grad
+    inputs = to_tensor(images)  # (N, 3, H, W) in [0, 1]
     targets = _targets(target, len(inputs))
     reference = torch.full((1, *inputs.shape[1:]), 0.5) if baseline is None else baseline
     with model_lock(model):

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import streamlit as st
 
 from core.lessons import SYLLABUS
 from core.runtime import configure_torch
+from core.shortcut import ShortcutConfig
 from core.store import ResultStore
+from core.training import warm_up
 
 PRESENTER_CSS = """
 <style>
@@ -27,7 +30,9 @@ class Settings:
 
 @st.cache_resource
 def result_store() -> ResultStore:
-    """One store per server: trained networks, maps and reports, shared by every session."""
+    """One store per server: trained networks, maps and reports, shared by every session. Created with
+    the server's first visit, which also warms up the CPU kernels in the background."""
+    threading.Thread(target=warm_up, args=(ShortcutConfig().model_config,), daemon=True).start()
     return ResultStore(max_items=48)
 
 
