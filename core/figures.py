@@ -67,14 +67,16 @@ def background_swap(
     and off it. (N,) arrays; `labels` index `classes`."""
     groups = []
     for label, animal in enumerate(classes):
-        groups.append((f"{animal}s on grass,<br>moved off", (labels == label) & on_grass))
-        groups.append((f"{animal}s off grass,<br>moved onto it", (labels == label) & ~on_grass))
+        animals = animal[:-1] + "ies" if animal.endswith("y") else animal + "s"
+        groups.append((f"{animals}: grass → other ground", (labels == label) & on_grass))
+        groups.append((f"{animals}: other ground → grass", (labels == label) & ~on_grass))
     groups = [(name, rows) for name, rows in groups if rows.any()]
     figure = go.Figure()
     for name, values, colour in (("original ground", original, PALETTE[2]), ("swapped ground", swapped, PALETTE[5])):
-        figure.add_bar(x=[label for label, _ in groups], y=[100 * float(values[rows].mean()) for _, rows in groups],
-                       name=name, marker_color=colour)
+        figure.add_bar(y=[label for label, _ in groups], x=[100 * float(values[rows].mean()) for _, rows in groups],
+                       name=name, marker_color=colour, orientation="h")
     _layout(figure, "Same animal, different ground", height=400)
-    figure.update_yaxes(title="confidence in the right answer (%)", range=[0, 100])
+    figure.update_xaxes(title="confidence in the right answer (%)", range=[0, 100])
+    figure.update_yaxes(autorange="reversed")
     figure.update_layout(barmode="group", margin=dict(b=90))
     return figure
