@@ -25,7 +25,8 @@ def _shortcut(args: argparse.Namespace) -> int:
     print(f"ordinary pictures right: {result['ordinary_accuracy']:.1%}")
     print(f"surprise pictures right: {result['surprise_accuracy']:.1%}")
     swap = result["counterfactual"]
-    print(f"swapping the background moves its confidence by {swap['reliance']:.1%} on average ({swap['flipped']:.0%} of answers flip)")
+    print(f"swapping the background moves its confidence by {100 * swap['reliance']:.1f} points on average "
+          f"({swap['flipped']:.0%} of answers flip)")
     for key, item in result["evidence"].items():
         verdict = "agrees" if item["agrees_with_swap"] else "DISAGREES"
         print(f"  {key:12s} grass gets {item['grass_share']:.0%} of the evidence (grass is {item['grass_area']:.0%} of the picture): {verdict}")
@@ -93,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:  # bad settings: one clear line, no traceback
         print(f"netlens: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader (e.g. `| head`) stopped listening: not an error
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 Results are computed *outside* any Streamlit cache function (so progress callbacks can touch the page),
 then kept here keyed by their frozen config. Two sessions asking for the same key at once compute it once:
 the second waits for the first. A computation that raises (an error, or a page rerun interrupting it)
-stores nothing.
+stores nothing. At most `max_parallel` computations run at once: on a 2-core CPU two trainings side by
+side each take more than twice as long, so a queue finishes the first learner sooner and the last no later.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ T = TypeVar("T")
 class ResultStore:
     """A thread-safe least-recently-used map from hashable keys to results."""
 
-    def __init__(self, max_items: int = 32) -> None:
-        if max_items < 1:
-            raise ValueError(f"max_items must be at least 1, got {max_items}")
+    def __init__(self, max_items: int = 32, max_parallel: int = 1) -> None:
+        if max_items < 1 or max_parallel < 1:
+            raise ValueError(f"max_items and max_parallel must be at least 1, got {max_items} and {max_parallel}")
         self.max_items = max_items
+        self._slots = threading.BoundedSemaphore(max_parallel)
+        self._running = 0
         self._items: OrderedDict[Hashable, object] = OrderedDict()
         self._lock = threading.Lock()
         self._key_locks: dict[Hashable, threading.Lock] = {}
@@ -40,6 +43,11 @@ class ResultStore:
             while len(self._items) > self.max_items:
                 self._items.popitem(last=False)
 
+    def is_full(self) -> bool:
+        """True while every computing slot is taken (a new computation would queue)."""
+        with self._lock:
+            return self._running >= self._slots._initial_value  # type: ignore[attr-defined]
+
     def is_busy(self, key: Hashable) -> bool:
         """True while some session is computing `key`."""
         with self._lock:
@@ -57,7 +65,14 @@ class ResultStore:
             found = self.get(key)  # another session may have finished it while we waited
             if found is not None:
                 return found  # type: ignore[return-value]
-            value = compute()
+            with self._slots:
+                with self._lock:
+                    self._running += 1
+                try:
+                    value = compute()
+                finally:
+                    with self._lock:
+                        self._running -= 1
             self.put(key, value)
             return value
 

@@ -57,6 +57,8 @@ def trained(config: ShortcutConfig) -> tuple[ShortcutData, TrainResult]:
         data = store.get_or_compute(("data", config.data_key()), lambda: make_data(config))
         if store.is_busy(("train", config)):
             st.info("Someone else is training this very network right now — waiting for their result.")
+        elif store.is_full():
+            st.info("Another session is training a network right now; yours starts as soon as it is done.")
         chart = st.empty()
         history = []
 
@@ -193,15 +195,17 @@ model = result.model()
 scores = store.get_or_compute(("evaluation", config), lambda: evaluate(model, data))
 
 st.header("1. How well does it do?")
-first, second, third = st.columns([1, 1, 2])
-first.metric("Right on ordinary pictures", f"{scores.ordinary_accuracy:.0%}",
-             help=f"{len(data.test)} new pictures drawn the same way as the training pictures.")
-second.metric("Right on surprise pictures", f"{scores.surprise_accuracy:.0%}",
-              help=f"{len(data.surprise)} bunnies off the grass and elephants on it.")
-first.caption("new pictures, like the ones it learned from")
-second.caption("bunnies on sand or snow, elephants on a lawn")
-third.plotly_chart(learning_curve(result.history, config.epochs), key="final_curve")
-st.caption(f"Trained in {result.seconds:.1f} s on {describe(config)}.")
+scores_column, chart_column = st.columns([1, 1])
+with scores_column:
+    first, second = st.columns(2)
+    first.metric("Right on ordinary pictures", f"{scores.ordinary_accuracy:.0%}",
+                 help=f"{len(data.test)} new pictures drawn the same way as the training pictures.")
+    second.metric("Right on surprise pictures", f"{scores.surprise_accuracy:.0%}",
+                  help=f"{len(data.surprise)} bunnies off the grass and elephants on it.")
+    first.caption("new pictures, like the ones it learned from")
+    second.caption("bunnies on sand or snow, elephants on a lawn")
+    st.caption(f"Trained in {result.seconds:.1f} s on {describe(config)}.")
+chart_column.plotly_chart(learning_curve(result.history, config.epochs), key="final_curve")
 
 st.header("2. Where does it look?")
 st.markdown(lesson_text("bunnies", "maps"))

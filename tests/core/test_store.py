@@ -49,3 +49,25 @@ def test_least_recently_used_items_are_dropped_first():
     store.get("a")
     store.put("c", 3)
     assert store.get("a") == 1 and store.get("b") is None and store.get("c") == 3 and len(store) == 2
+
+
+def test_at_most_max_parallel_computations_run_at_once():
+    """Test whether different keys queue for the computing slots instead of all running together."""
+    store, running, peak = ResultStore(max_parallel=1), [0], [0]
+    guard = threading.Lock()
+
+    def compute() -> int:
+        with guard:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        time.sleep(0.05)
+        with guard:
+            running[0] -= 1
+        return 1
+
+    threads = [threading.Thread(target=store.get_or_compute, args=(key, compute)) for key in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert peak[0] == 1 and len(store) == 4 and not store.is_full()

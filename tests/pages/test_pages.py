@@ -100,3 +100,24 @@ def test_settings_survive_a_visit_to_another_page():
     assert not app.exception
     assert app.slider(key="bunnies_grass").value == 80
     assert app.number_input(key="netlens_seed").value == 7
+
+
+def test_a_second_session_reuses_the_first_sessions_network(monkeypatch):
+    """Test whether a second browser session with the same settings gets the trained network from the
+    shared store instead of training again (thirty students, one training)."""
+    import core.shortcut
+
+    calls = []
+    original = core.shortcut.train_model
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(core.shortcut, "train_model", counting)
+    first = _open(LESSON, grass="95", pictures="500", seed="31", trained="1")
+    assert not first.exception and len(calls) == 1
+    second = _open(LESSON, grass="95", pictures="500", seed="31", trained="1")
+    assert not second.exception and len(calls) == 1
+    caption = [c.value for c in first.caption if c.value.startswith("Trained in")]
+    assert caption == [c.value for c in second.caption if c.value.startswith("Trained in")]
