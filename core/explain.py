@@ -54,8 +54,13 @@ def _integrated_gradients(model, inputs, target, baseline, seed):  # type: ignor
     )
 
 
+# Captum draws SmoothGrad's noise and GradientShap's samples from the process-wide torch and NumPy
+# generators; this lock keeps another session's thread from reseeding them halfway through.
+_global_random = threading.Lock()
+
+
 def _smoothgrad(model, inputs, target, baseline, seed):  # type: ignore[no-untyped-def]
-    with torch.random.fork_rng(devices=[]):
+    with _global_random, torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return NoiseTunnel(Saliency(model)).attribute(
             inputs, nt_type="smoothgrad", nt_samples=16, nt_samples_batch_size=16, stdevs=0.1, target=target
@@ -68,14 +73,16 @@ def _gradient_shap(model, inputs, target, baseline, seed):  # type: ignore[no-un
     brightness = torch.linspace(0.6, 1.4, 8).view(-1, 1, 1, 1)
     baselines = (baseline * brightness).clamp(0, 1)  # (8, 3, H, W)
     # Captum draws the path points from torch's and the baselines from NumPy's global generators.
-    numpy_state = np.random.get_state()
-    try:
-        np.random.seed(seed)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            return GradientShap(model).attribute(inputs, baselines=baselines, target=target, n_samples=16, stdevs=0.05)
-    finally:
-        np.random.set_state(numpy_state)
+    with _global_random:
+        numpy_state = np.random.get_state()
+        try:
+            np.random.seed(seed)
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed)
+                return GradientShap(model).attribute(inputs, baselines=baselines, target=target, n_samples=16,
+                                                     stdevs=0.05)
+        finally:
+            np.random.set_state(numpy_state)
 
 
 def _grad_cam(model, inputs, target, baseline, seed):  # type: ignore[no-untyped-def]
@@ -141,7 +148,8 @@ def average_colour_baseline(images: np.ndarray) -> torch.Tensor:
 class LogOdds(nn.Module):
     """Wraps a classifier so its outputs are log-odds, log(p / (1 - p)) per class: a class's log-odds rise
     only when it gains on the others, whereas a raw logit can rise for all classes at once and credit pixels
-    that change nothing about the answer."""
+    that change nothing about the answer. Computed as z_k - logsumexp(z_j, j != k), which stays exact (and
+    keeps its gradient) however sure the network is; via softmax it would round to a constant above ~17."""
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
@@ -150,9 +158,10 @@ class LogOdds(nn.Module):
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         logits = self.model(inputs)  # (N, K)
-        log_p = torch.log_softmax(logits, dim=1)
-        log_not_p = torch.log(-torch.expm1(log_p).clamp(max=-1e-12))  # log(1 - p), stable near p = 1
-        return log_p - log_not_p  # (N, K)
+        classes = logits.shape[1]
+        others = logits.unsqueeze(1).expand(-1, classes, classes)  # (N, K, K): row k lists every class
+        own = torch.eye(classes, dtype=torch.bool, device=logits.device)
+        return logits - torch.logsumexp(others.masked_fill(own, float("-inf")), dim=2)  # (N, K)
 
 
 def _targets(target: Target, count: int) -> torch.Tensor:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -66,10 +67,16 @@ class SmallCNN(nn.Module):
 
 
 def build_model(config: ModelConfig, seed: int) -> SmallCNN:
-    """A freshly initialised network; the same seed gives the same starting weights."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        model = SmallCNN(config)
+    """A freshly initialised network; the same seed gives the same starting weights, whatever other
+    threads do with torch's global random generator (sessions share one server process)."""
+    model = SmallCNN(config)
+    generator = torch.Generator().manual_seed(seed)
+    for module in model.modules():
+        if isinstance(module, (nn.Conv2d, nn.Linear)):  # PyTorch's default initialisation, with our generator
+            nn.init.kaiming_uniform_(module.weight, a=math.sqrt(5), generator=generator)
+            if module.bias is not None:
+                bound = 1 / math.sqrt(module.weight[0].numel())
+                nn.init.uniform_(module.bias, -bound, bound, generator=generator)
     return model.to(memory_format=torch.channels_last)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import threading
 
 import numpy as np
@@ -109,3 +110,39 @@ def test_bad_requests_raise_clear_errors(small_model, small_data):
             explain(small_model, images, 0, "saliency")
     finally:
         small_model.eval()
+
+
+def test_log_odds_stay_exact_when_the_network_is_very_sure():
+    """Test whether log-odds and their gradient survive a logit gap of 24 (softmax would round p to 1)."""
+    linear = torch.nn.Linear(1, 2)
+    with torch.no_grad():
+        linear.weight.copy_(torch.tensor([[12.0], [-12.0]]))
+        linear.bias.zero_()
+    inputs = torch.ones(1, 1, requires_grad=True)
+    output = LogOdds(linear)(inputs)
+    assert output[0, 0].item() == pytest.approx(24.0) and output[0, 1].item() == pytest.approx(-24.0)
+    (gradient,) = torch.autograd.grad(output[0, 0], inputs)
+    assert gradient.item() == pytest.approx(24.0)
+
+
+def test_seeded_methods_are_unaffected_by_another_session_explaining_at_once(small_model, small_data):
+    """Test whether SmoothGrad with a seed gives the same map while another thread runs the random methods
+    with other seeds (they reseed the global generators Captum draws from)."""
+    images = small_data.check.images[:1]
+    expected = explain(small_model, images, 0, "smoothgrad", seed=9)
+    other_model = copy.deepcopy(small_model)  # another session's network: its own model lock
+    stop = threading.Event()
+
+    def reseed() -> None:
+        while not stop.is_set():
+            explain(other_model, images, 1, "gradientshap", seed=0)
+            explain(other_model, images, 1, "smoothgrad", seed=1)
+
+    other = threading.Thread(target=reseed)
+    other.start()
+    try:
+        results = [explain(small_model, images, 0, "smoothgrad", seed=9) for _ in range(10)]
+    finally:
+        stop.set()
+        other.join()
+    assert all(np.array_equal(result, expected) for result in results)

@@ -80,3 +80,26 @@ def test_bad_inputs_raise_clear_errors():
         train(ModelConfig(), QUICK, TRAIN.images[:4], TRAIN.labels[:3], seed=0)
     with pytest.raises(ValueError, match="eval"):
         predict_proba(build_model(ModelConfig(), 0).train(), TRAIN.images[:2])
+
+
+def test_starting_weights_ignore_other_threads_using_the_global_generator():
+    """Test whether build_model gives the same weights while another thread reseeds torch (two sessions)."""
+    import threading
+
+    expected = build_model(ModelConfig(), seed=123).state_dict()
+    stop = threading.Event()
+
+    def reseed() -> None:
+        while not stop.is_set():
+            torch.manual_seed(0)
+            torch.rand(100)
+
+    other = threading.Thread(target=reseed)
+    other.start()
+    try:
+        for _ in range(50):
+            weights = build_model(ModelConfig(), seed=123).state_dict()
+            assert all(torch.equal(expected[name], weights[name]) for name in expected)
+    finally:
+        stop.set()
+        other.join()
