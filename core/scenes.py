@@ -187,6 +187,7 @@ def _draw_elephant(draw: ImageDraw.ImageDraw, mask: ImageDraw.ImageDraw, spec: S
     tusk = [(head[0] + f * 0.10 * s, head[1] + 0.08 * s), (head[0] + f * 0.22 * s, head[1] + 0.16 * s),
             (head[0] + f * 0.10 * s, head[1] + 0.12 * s)]
     draw.polygon(tusk, fill=(245, 240, 225))
+    mask.polygon(tusk, fill=BODY)
     ear = _ellipse(head[0] - f * 0.12 * s, head[1] + 0.02 * s, 0.14 * s, 0.20 * s)
     draw.ellipse(ear, fill=shade)
     mask.ellipse(ear, fill=EARS)
@@ -206,8 +207,16 @@ def draw_scene(spec: SceneSpec, image_size: int = 64) -> tuple[np.ndarray, np.nd
     draw_animal = _draw_bunny if spec.animal == "bunny" else _draw_elephant
     draw_animal(ImageDraw.Draw(canvas), ImageDraw.Draw(mask), spec, big)
     small = canvas.resize((image_size, image_size), Image.Resampling.BOX)
-    small_mask = mask.resize((image_size, image_size), Image.Resampling.NEAREST)
-    return np.asarray(small), np.asarray(small_mask)
+    return np.asarray(small), _shrink_mask(np.asarray(mask), SUPERSAMPLE)
+
+
+def _shrink_mask(mask: np.ndarray, factor: int) -> np.ndarray:
+    """Shrink a part mask the way the picture is shrunk (by blocks): each pixel takes the part covering
+    most of its block; ties go to the smaller part id (eye before ears before body ...)."""
+    size = mask.shape[0] // factor
+    blocks = mask.reshape(size, factor, size, factor).transpose(0, 2, 1, 3).reshape(size, size, -1)
+    counts = np.stack([(blocks == part).sum(-1) for part in range(len(PARTS))], axis=-1)  # (size, size, P)
+    return counts.argmax(-1).astype(np.uint8)
 
 
 def draw_scenes(specs: Sequence[SceneSpec], classes: tuple[str, ...], image_size: int = 64) -> Scenes:
@@ -217,6 +226,19 @@ def draw_scenes(specs: Sequence[SceneSpec], classes: tuple[str, ...], image_size
     masks = np.stack([mask for _, mask in drawn]) if drawn else np.zeros((0, image_size, image_size), np.uint8)
     labels = np.array([_label(spec, classes) for spec in specs], dtype=np.int64)
     return Scenes(images=images, masks=masks, labels=labels, specs=tuple(specs), classes=classes)
+
+
+def concatenate(batches: Sequence[Scenes]) -> Scenes:
+    """Join batches drawn with the same classes into one."""
+    if not batches:
+        raise ValueError("nothing to concatenate")
+    return Scenes(
+        images=np.concatenate([batch.images for batch in batches]),
+        masks=np.concatenate([batch.masks for batch in batches]),
+        labels=np.concatenate([batch.labels for batch in batches]),
+        specs=tuple(spec for batch in batches for spec in batch.specs),
+        classes=batches[0].classes,
+    )
 
 
 def _label(spec: SceneSpec, classes: tuple[str, ...]) -> int:

@@ -3,8 +3,9 @@
 Results are computed *outside* any Streamlit cache function (so progress callbacks can touch the page),
 then kept here keyed by their frozen config. Two sessions asking for the same key at once compute it once:
 the second waits for the first. A computation that raises (an error, or a page rerun interrupting it)
-stores nothing. At most `max_parallel` computations run at once: on a 2-core CPU two trainings side by
-side each take more than twice as long, so a queue finishes the first learner sooner and the last no later.
+stores nothing. A store can allow at most `max_parallel` computations at once: on a 2-core CPU two
+trainings side by side each take more than twice as long, so a queue finishes the first learner sooner and
+the last no later.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ T = TypeVar("T")
 class ResultStore:
     """A thread-safe least-recently-used map from hashable keys to results."""
 
-    def __init__(self, max_items: int = 32, max_parallel: int = 1) -> None:
-        if max_items < 1 or max_parallel < 1:
+    def __init__(self, max_items: int = 32, max_parallel: int | None = None) -> None:
+        if max_items < 1 or (max_parallel is not None and max_parallel < 1):
             raise ValueError(f"max_items and max_parallel must be at least 1, got {max_items} and {max_parallel}")
         self.max_items = max_items
-        self._slots = threading.BoundedSemaphore(max_parallel)
+        self.max_parallel = max_parallel
+        self._slots = threading.BoundedSemaphore(max_parallel) if max_parallel else None
         self._running = 0
         self._items: OrderedDict[Hashable, object] = OrderedDict()
         self._lock = threading.Lock()
@@ -46,7 +48,7 @@ class ResultStore:
     def is_full(self) -> bool:
         """True while every computing slot is taken (a new computation would queue)."""
         with self._lock:
-            return self._running >= self._slots._initial_value  # type: ignore[attr-defined]
+            return self.max_parallel is not None and self._running >= self.max_parallel
 
     def is_busy(self, key: Hashable) -> bool:
         """True while some session is computing `key`."""
@@ -65,16 +67,22 @@ class ResultStore:
             found = self.get(key)  # another session may have finished it while we waited
             if found is not None:
                 return found  # type: ignore[return-value]
-            with self._slots:
+            if self._slots is not None:
+                self._slots.acquire()
+            with self._lock:
+                self._running += 1
+            try:
+                value = compute()
+            finally:
                 with self._lock:
-                    self._running += 1
-                try:
-                    value = compute()
-                finally:
-                    with self._lock:
-                        self._running -= 1
+                    self._running -= 1
+                if self._slots is not None:
+                    self._slots.release()
             self.put(key, value)
-            return value
+        with self._lock:  # waiters already hold the lock object; new callers will find the value
+            if self._key_locks.get(key) is key_lock and not key_lock.locked():
+                del self._key_locks[key]
+        return value
 
     def __len__(self) -> int:
         with self._lock:

@@ -11,12 +11,14 @@ from core.explain import METHODS
 from core.figures import background_swap as swap_figure
 from core.figures import evidence_by_part, learning_curve
 from core.lessons import lesson_text
-from core.overlay import LEGEND, UNSIGNED_LEGEND, colour_strip, enlarge, overlay
+from core.overlay import LEGEND, UNSIGNED_LEGEND, colour_strip, enlarge, map_scale, overlay
 from core.scenes import COARSE_CLASSES
 from core.shortcut import (
+    HEADLINE_METHOD,
     MAP_MARGIN,
     RELIANCE_THRESHOLD,
     EvidenceReport,
+    Evaluation,
     ShortcutConfig,
     ShortcutData,
     evaluate,
@@ -26,17 +28,17 @@ from core.shortcut import (
     train_model,
 )
 from core.training import TrainResult
-from pages.shared.layout import keep, prepare_widget, remember, result_store, setup_page
+from pages.shared.layout import failed, keep, prepare_widget, remember, setup_page, stores
 
-HEADLINE_METHOD = "ig"
 PICTURE_CHOICES = {
     "a picture it got right": "right",
     "a picture it got wrong": "wrong",
     "a surprise picture": "surprise",
 }
+PICTURE_OPTIONS, EXTRA_OPTIONS = (500, 1000, 2000, 4000), (250, 500, 1000)
 
 settings = setup_page("Bunnies and grass", "🐰")
-store = result_store()
+shared = stores()
 
 
 def describe(config: ShortcutConfig) -> str:
@@ -44,37 +46,42 @@ def describe(config: ShortcutConfig) -> str:
     return f"bunnies on grass {config.grass_rate:.0%} of the time, {config.num_train:,} pictures{extra}, seed {config.seed}"
 
 
-def trained(config: ShortcutConfig) -> tuple[ShortcutData, TrainResult]:
-    """The pictures and the trained network for `config`: from the shared store, or made now with a
+def trained(config: ShortcutConfig) -> tuple[ShortcutData, TrainResult, Evaluation]:
+    """Pictures, trained network and scores for `config`: from the shared stores, or made now with a
     progress bar and a live learning curve (never inside a cached function: see PITFALLS.md)."""
-    data = store.get(("data", config.data_key()))
-    result = store.get(("train", config))
-    if data is not None and result is not None:
-        return data, result  # type: ignore[return-value]
-    area = st.empty()
-    with area.container():
-        bar = st.progress(0.0, text=f"Drawing {config.num_train + config.extra_pictures:,} pictures…")
-        data = store.get_or_compute(("data", config.data_key()), lambda: make_data(config))
-        if store.is_busy(("train", config)):
-            st.info("Someone else is training this very network right now — waiting for their result.")
-        elif store.is_full():
-            st.info("Another session is training a network right now; yours starts as soon as it is done.")
-        chart = st.empty()
-        history = []
+    data = shared.pictures.get(config.data_key())
+    result = shared.training.get(config)
+    if data is None or result is None:
+        area = st.empty()
+        with area.container():
+            total = config.num_train + config.extra_pictures
+            bar = st.progress(0.0, text=f"Drawing {total:,} pictures…")
+            data = shared.pictures.get_or_compute(
+                config.data_key(),
+                lambda: make_data(config, lambda done: bar.progress(done, text=f"Drawing {total:,} pictures…")),
+            )
+            if shared.training.is_busy(config):
+                st.info("Someone else is training this very network right now — waiting for their result.")
+            elif shared.training.is_full():
+                st.info("Another session is training a network right now; yours starts as soon as it is done.")
+            bar.progress(0.0, text="Learning…")
+            chart = st.empty()
+            history = []
 
-        def on_progress(report):  # type: ignore[no-untyped-def]
-            history.append(report)
-            bar.progress(report.fraction, text=f"Learning… {report.step} of {report.total_steps} nudges")
-            chart.plotly_chart(learning_curve(history, config.epochs), key=f"live_curve_{report.step}")
+            def on_progress(report):  # type: ignore[no-untyped-def]
+                history.append(report)
+                bar.progress(report.fraction, text=f"Learning… {report.step} of {report.total_steps} nudges")
+                chart.plotly_chart(learning_curve(history, config.epochs), key=f"live_curve_{report.step}")
 
-        result = store.get_or_compute(("train", config), lambda: train_model(config, data, on_progress))
-    area.empty()
-    return data, result  # type: ignore[return-value]
+            result = shared.training.get_or_compute(config, lambda: train_model(config, data, on_progress))
+        area.empty()
+    scores = shared.results.get_or_compute(("scores", config), lambda: evaluate(result.model(), data))
+    return data, result, scores  # type: ignore[return-value]
 
 
 def evidence(config: ShortcutConfig, data: ShortcutData, result: TrainResult) -> EvidenceReport:
     """The evidence report for `config`, with a progress bar while the six methods run."""
-    found = store.get(("evidence", config))
+    found = shared.results.get(("evidence", config))
     if found is not None:
         return found  # type: ignore[return-value]
     bar = st.progress(0.0, text="Measuring where the evidence comes from…")
@@ -83,7 +90,7 @@ def evidence(config: ShortcutConfig, data: ShortcutData, result: TrainResult) ->
     def on_method(index: int, key: str) -> None:
         bar.progress(index / len(methods), text=f"Measuring where the evidence comes from… ({METHODS[key].name})")
 
-    report = store.get_or_compute(
+    report = shared.results.get_or_compute(
         ("evidence", config), lambda: evidence_report(result.model(), data, config.seed, methods, on_method)
     )
     bar.empty()
@@ -92,8 +99,8 @@ def evidence(config: ShortcutConfig, data: ShortcutData, result: TrainResult) ->
 
 def maps_for(config: ShortcutConfig, data: ShortcutData, result: TrainResult, which: str, index: int):  # type: ignore[no-untyped-def]
     scenes = data.surprise if which == "surprise" else data.test
-    return store.get_or_compute(
-        ("maps", config, which, index), lambda: picture_maps(result.model(), data, scenes.images[index], config.seed)
+    return shared.maps.get_or_compute(
+        (config, which, index), lambda: picture_maps(result.model(), data, scenes.images[index], config.seed)
     )
 
 
@@ -106,20 +113,23 @@ def show_maps(image: np.ndarray, predicted: int, confidence: float, maps: dict[s
     columns = st.columns(len(maps) + 1)
     columns[0].image(enlarge(image, 3), caption="the picture", width="stretch")
     for column, (key, attribution) in zip(columns[1:], maps.items()):
-        column.image(overlay(image, attribution, zoom=3), caption=METHODS[key].name, width="stretch")
-    left, right = st.columns([1, 3])
-    left.image(colour_strip(), caption="pushed away  ←  no effect  →  pushed towards", width="stretch")
-    right.markdown(LEGEND + " Grad-CAM, SmoothGrad and Saliency only show importance: " + UNSIGNED_LEGEND.split(" ", 1)[1])
+        column.image(overlay(image, attribution, zoom=3, signed=METHODS[key].signed), caption=METHODS[key].name,
+                     width="stretch", )
+    signed = [METHODS[key].name for key in maps if METHODS[key].signed]
+    unsigned = [METHODS[key].name for key in maps if not METHODS[key].signed]
+    legend_left, legend_right = st.columns(2)
+    legend_left.image(colour_strip(), caption="away ← no effect → towards", width=320)
+    legend_left.markdown(f"{', '.join(signed)}: {LEGEND}")
+    if unsigned:
+        legend_right.image(colour_strip(signed=False), caption="unimportant → important", width=320)
+        legend_right.markdown(f"{', '.join(unsigned)}: {UNSIGNED_LEGEND}")
 
 
 def show_evidence(report: EvidenceReport, data: ShortcutData) -> None:
     shares = {key: item.part_shares for key, item in report.methods.items()}
     names = {key: METHODS[key].name for key in report.methods}
-    from core.evidence import area_shares  # area of each part, averaged over the check pictures
-
-    area = area_shares(data.check.masks).mean(0)
     left, right = st.columns([3, 2])
-    left.plotly_chart(evidence_by_part(shares, names, area), key="evidence_chart")
+    left.plotly_chart(evidence_by_part(shares, names, report.area_shares), key="evidence_chart")
     right.plotly_chart(
         swap_figure(report.swap.original_confidence, report.swap.swapped_confidence, data.check.on_grass,
                     data.check.labels, data.check.classes),
@@ -130,9 +140,10 @@ def show_evidence(report: EvidenceReport, data: ShortcutData) -> None:
     first.metric(
         f"Evidence on the grass ({METHODS[HEADLINE_METHOD].name})",
         f"{headline.grass_share:.0%}",
-        help="Share of the map's positive evidence that falls on grass, in check pictures that have grass.",
+        help="Share of the map's positive evidence that falls on grass, in the check pictures that have grass.",
     )
-    first.caption(f"Grass covers {headline.grass_area:.0%} of those pictures: its fair share.")
+    first.caption(f"Grass covers {headline.grass_area:.0%} of those pictures; a map that gives it clearly more "
+                  "than that says the network leans on grass.")
     second.metric(
         "Swap the ground: confidence moves by",
         f"{100 * report.swap.reliance:.0f} points",
@@ -151,9 +162,36 @@ def show_evidence(report: EvidenceReport, data: ShortcutData) -> None:
         )
     if disagreeing:
         st.markdown(f"Methods telling the same story as the swap: {', '.join(agreeing) or 'none'}. "
-                    f"Telling a different story: **{', '.join(disagreeing)}**.")
+                    f"Telling a different story: **{', '.join(disagreeing)}** — a reminder that a map is a guess "
+                    "about the network, not a measurement of it.")
     else:
         st.markdown("All six methods tell the same story as the swap.")
+
+
+def show_before_after(before: tuple, after: tuple, extra: int) -> None:  # type: ignore[type-arg]
+    """Side by side: surprise accuracy, grass evidence and the same surprise picture's map, on one scale."""
+    pictures = []
+    for config, data, result, _scores, _report in (before, after):
+        pictures.append(maps_for(config, data, result, "surprise", 0))
+    scale = map_scale(np.stack([maps[HEADLINE_METHOD] for _, _, maps in pictures]))
+    columns = st.columns(2)
+    titles = ("Before", f"After: + {extra:,} pictures")
+    for index, (column, title, panel, picture) in enumerate(zip(columns, titles, (before, after), pictures)):
+        config, data, result, scores, report = panel
+        with column:
+            st.subheader(title)
+            metrics = st.columns(2)
+            delta = None if index == 0 else f"{100 * (scores.surprise_accuracy - before[3].surprise_accuracy):+.0f} points"
+            metrics[0].metric("Right on surprise pictures", f"{scores.surprise_accuracy:.0%}", delta=delta)
+            metrics[1].metric("Evidence on the grass", f"{report.methods[HEADLINE_METHOD].grass_share:.0%}",
+                              help=f"{METHODS[HEADLINE_METHOD].name}; grass covers "
+                                   f"{report.methods[HEADLINE_METHOD].grass_area:.0%} of those pictures.")
+            predicted, confidence, maps = picture
+            st.image(overlay(data.surprise.images[0], maps[HEADLINE_METHOD], scale=scale, zoom=4), width=256,
+                     caption=f"The same surprise picture: it says {COARSE_CLASSES[predicted]} ({confidence:.0%} sure)")
+            st.caption(f"Swap the ground: confidence moves by {100 * report.swap.reliance:.0f} points.")
+    st.caption(f"Both maps are {METHODS[HEADLINE_METHOD].name} on one shared colour scale, so their strength "
+               "can be compared.")
 
 
 # ---------------------------------------------------------------------------------------------------- page
@@ -165,34 +203,41 @@ prepare_widget("bunnies_pictures", 2000, 500, 4000)
 prepare_widget("bunnies_extra", 500, 250, 1000)
 prepare_widget("bunnies_trained", 0, 0, 1)
 prepare_widget("bunnies_more", 0, 0, 1)
-if st.session_state["bunnies_pictures"] not in (500, 1000, 2000, 4000):
-    st.session_state["bunnies_pictures"] = st.session_state["_bunnies_pictures"] = 2000
-if st.session_state["bunnies_extra"] not in (250, 500, 1000):
-    st.session_state["bunnies_extra"] = st.session_state["_bunnies_extra"] = 500
+for key, options, default in (("bunnies_pictures", PICTURE_OPTIONS, 2000), ("bunnies_extra", EXTRA_OPTIONS, 500)):
+    if st.session_state[key] not in options:
+        st.session_state[key] = st.session_state[f"_{key}"] = default
 
 controls = st.columns([3, 2, 1.4], vertical_alignment="bottom")
 grass = controls[0].slider("How often are bunnies photographed on grass?", 50, 100, step=5, format="%d%%",
                            key="bunnies_grass", on_change=keep, args=("bunnies_grass",))
-pictures = controls[1].select_slider("Pictures to learn from", options=[500, 1000, 2000, 4000], key="bunnies_pictures",
-                                      on_change=keep, args=("bunnies_pictures",))
+pictures = controls[1].select_slider("Pictures to learn from", options=PICTURE_OPTIONS, key="bunnies_pictures",
+                                     on_change=keep, args=("bunnies_pictures",))
 train_clicked = controls[2].button("Train the network", type="primary", width="stretch")
 controls[0].caption(f"Bunnies stand on grass in {grass}% of their photos, elephants in {100 - grass}% of theirs.")
 
 config = ShortcutConfig(grass_rate=grass / 100, num_train=int(pictures), seed=settings.seed)
-if train_clicked:
-    st.session_state["bunnies_trained"] = 1
-    st.session_state["bunnies_more"] = 0
-show_results = bool(st.session_state["bunnies_trained"])
+# The results on screen belong to the settings of the last Train press (or of the shared link), so moving a
+# slider afterwards never starts a training by itself.
+if train_clicked or ("bunnies_shown" not in st.session_state and st.session_state["bunnies_trained"]):
+    st.session_state["bunnies_shown"] = config
+    if train_clicked:
+        st.session_state["bunnies_more"] = st.session_state["_bunnies_more"] = 0
+shown: ShortcutConfig | None = st.session_state.get("bunnies_shown")
 remember({"bunnies_grass": grass, "bunnies_pictures": int(pictures),
-          "bunnies_trained": int(show_results), "bunnies_more": int(st.session_state["bunnies_more"])})
+          "bunnies_trained": int(shown == config), "bunnies_more": int(shown == config and st.session_state["bunnies_more"])})
 
-if not show_results:
+if shown is None:
     st.info("Choose the settings and press **Train the network** — it takes a few seconds.")
     st.stop()
+if shown != config:
+    st.info(f"You changed the settings. Press **Train the network** to train with them; below are the results "
+            f"for {describe(shown)}.")
 
-data, result = trained(config)
-model = result.model()
-scores = store.get_or_compute(("evaluation", config), lambda: evaluate(model, data))
+try:
+    data, result, scores = trained(shown)
+except Exception as error:  # noqa: BLE001 - one line for the user, details in the log
+    failed("train the network", error)
+    st.stop()
 
 st.header("1. How well does it do?")
 scores_column, chart_column = st.columns([1, 1])
@@ -204,8 +249,8 @@ with scores_column:
                   help=f"{len(data.surprise)} bunnies off the grass and elephants on it.")
     first.caption("new pictures, like the ones it learned from")
     second.caption("bunnies on sand or snow, elephants on a lawn")
-    st.caption(f"Trained in {result.seconds:.1f} s on {describe(config)}.")
-chart_column.plotly_chart(learning_curve(result.history, config.epochs), key="final_curve")
+    st.caption(f"Trained in {result.seconds:.1f} s on {describe(shown)}.")
+chart_column.plotly_chart(learning_curve(result.history, shown.epochs), key="final_curve")
 
 st.header("2. Where does it look?")
 st.markdown(lesson_text("bunnies", "maps"))
@@ -223,51 +268,42 @@ group = groups[PICTURE_CHOICES[choice]]
 if not group:
     st.info("It got every picture right, so there is no wrong one to show. Try a surprise picture.")
 else:
-    number = number_column.slider("Which one", 1, len(group), 1, key=f"bunnies_number_{PICTURE_CHOICES[choice]}") \
-        if len(group) > 1 else 1
+    number = number_column.slider(f"Which one (of {len(group)})", 1, len(group), 1,
+                                  key=f"bunnies_number_{PICTURE_CHOICES[choice]}") if len(group) > 1 else 1
     which, index = group[number - 1]
     scenes = data.surprise if which == "surprise" else data.test
-    predicted, confidence, maps = maps_for(config, data, result, which, index)
-    show_maps(scenes.images[index], predicted, confidence, maps, int(scenes.labels[index]))
+    try:
+        predicted, confidence, maps = maps_for(shown, data, result, which, index)
+        show_maps(scenes.images[index], predicted, confidence, maps, int(scenes.labels[index]))
+    except Exception as error:  # noqa: BLE001
+        failed("draw the maps", error)
 
 st.header("3. Where does the evidence come from — and is that true?")
 st.markdown(lesson_text("bunnies", "evidence"))
-report = evidence(config, data, result)
-show_evidence(report, data)
+try:
+    report = evidence(shown, data, result)
+    show_evidence(report, data)
+except Exception as error:  # noqa: BLE001
+    failed("measure the evidence", error)
+    st.stop()
 
 st.header("4. Show it more pictures")
 st.markdown(lesson_text("bunnies", "more_pictures"))
 more_left, more_right = st.columns([3, 1.4], vertical_alignment="bottom")
-extra = more_left.select_slider("Extra pictures that break the pattern", options=[250, 500, 1000], key="bunnies_extra",
-                                   on_change=keep, args=("bunnies_extra",))
+extra = more_left.select_slider("Extra pictures that break the pattern", options=EXTRA_OPTIONS, key="bunnies_extra",
+                                on_change=keep, args=("bunnies_extra",))
 if more_right.button("Show it more pictures and retrain", width="stretch"):
     st.session_state["bunnies_more"] = 1
 remember({"bunnies_extra": int(extra), "bunnies_more": int(st.session_state["bunnies_more"])})
 if st.session_state["bunnies_more"]:
-    after_config = replace(config, extra_pictures=int(extra))
-    after_data, after_result = trained(after_config)
-    after_model = after_result.model()
-    after_scores = store.get_or_compute(("evaluation", after_config), lambda: evaluate(after_model, after_data))
-    after_report = evidence(after_config, after_data, after_result)
-    before_column, after_column = st.columns(2)
-    panels = (
-        (before_column, "Before", config, data, result, scores, report, None),
-        (after_column, f"After: + {extra:,} pictures", after_config, after_data, after_result, after_scores, after_report, scores),
-    )
-    for column, title, panel_config, panel_data, panel_result, panel_scores, panel_report, previous in panels:
-        with column:
-            st.subheader(title)
-            metrics = st.columns(2)
-            delta = None if previous is None else f"{100 * (panel_scores.surprise_accuracy - previous.surprise_accuracy):+.0f} points"
-            metrics[0].metric("Right on surprise pictures", f"{panel_scores.surprise_accuracy:.0%}", delta=delta)
-            metrics[1].metric("Evidence on the grass", f"{panel_report.methods[HEADLINE_METHOD].grass_share:.0%}",
-                              help=f"{METHODS[HEADLINE_METHOD].name}; grass covers "
-                                   f"{panel_report.methods[HEADLINE_METHOD].grass_area:.0%} of those pictures.")
-            predicted, confidence, maps = maps_for(panel_config, panel_data, panel_result, "surprise", 0)
-            picture = panel_data.surprise.images[0]
-            st.image(overlay(picture, maps[HEADLINE_METHOD], zoom=4), width=256,
-                     caption=f"The same surprise picture: it says {COARSE_CLASSES[predicted]} ({confidence:.0%} sure)")
-            st.caption(f"Swap the ground: confidence moves by {100 * panel_report.swap.reliance:.0f} points.")
+    after_config = replace(shown, extra_pictures=int(extra))
+    try:
+        after_data, after_result, after_scores = trained(after_config)
+        after_report = evidence(after_config, after_data, after_result)
+        show_before_after((shown, data, result, scores, report),
+                          (after_config, after_data, after_result, after_scores, after_report), int(extra))
+    except Exception as error:  # noqa: BLE001
+        failed("retrain with more pictures", error)
 
 with st.expander("Under the hood"):
     st.markdown(lesson_text("bunnies", "under_the_hood"))
@@ -277,7 +313,7 @@ with st.expander("Under the hood"):
     )
     st.code(
         "from core.shortcut import ShortcutConfig, make_data, train_model, evaluate, evidence_report\n"
-        f"config = {config!r}\n"
+        f"config = {shown!r}\n"
         "data = make_data(config)\n"
         "model = train_model(config, data).model()\n"
         "print(evaluate(model, data).surprise_accuracy)\n"

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 import streamlit as st
 
@@ -13,11 +16,19 @@ from core.shortcut import ShortcutConfig
 from core.store import ResultStore
 from core.training import warm_up
 
+LOG = logging.getLogger("netlens")
+PAGE_CSS = """
+<style>
+[data-testid="stMainBlockContainer"] { padding-top: 2.5rem; }
+</style>
+"""
 PRESENTER_CSS = """
 <style>
-html, body, [class*="stMarkdown"] p, [class*="stMarkdown"] li { font-size: 1.25rem !important; }
+html, body, [class*="stMarkdown"] p, [class*="stMarkdown"] li { font-size: 1.3rem !important; }
+[data-testid="stWidgetLabel"] p, [data-testid="stCaptionContainer"] { font-size: 1.15rem !important; }
 h1 { font-size: 3rem !important; }
 [data-testid="stMetricValue"] { font-size: 4rem !important; }
+[data-testid="stMetricLabel"] p { font-size: 1.2rem !important; }
 </style>
 """
 
@@ -28,12 +39,47 @@ class Settings:
     presenter: bool
 
 
-@st.cache_resource
-def result_store() -> ResultStore:
-    """One store per server: trained networks, maps and reports, shared by every session. Created with
-    the server's first visit, which also warms up the CPU kernels in the background."""
+@dataclass(frozen=True)
+class Stores:
+    """Results shared by every session of this server, in separate stores so that cheap, numerous items
+    (maps of single pictures) never push out expensive ones (trained networks)."""
+
+    pictures: ResultStore  # drawn picture sets: ~50 MB each
+    training: ResultStore  # trained networks: one training at a time on this 2-core CPU
+    results: ResultStore  # scores and evidence reports
+    maps: ResultStore  # maps of single pictures
+
+
+def _code_version() -> str:
+    """Changes whenever a core/ file changes, so a server that keeps running across an update starts
+    fresh stores instead of mixing results (and classes) from old and new code."""
+    core = Path(__file__).resolve().parents[2] / "core"
+    stamps = sorted((path.name, path.stat().st_mtime_ns, path.stat().st_size) for path in core.glob("*.py"))
+    return hashlib.sha1(repr(stamps).encode()).hexdigest()
+
+
+@st.cache_resource(max_entries=1)
+def _stores(code_version: str) -> Stores:
     threading.Thread(target=warm_up, args=(ShortcutConfig().model_config,), daemon=True).start()
-    return ResultStore(max_items=48)
+    return Stores(
+        pictures=ResultStore(max_items=6),
+        training=ResultStore(max_items=64, max_parallel=1),
+        results=ResultStore(max_items=128),
+        maps=ResultStore(max_items=512),
+    )
+
+
+def stores() -> Stores:
+    """The server's shared stores. Created with its first visit, which also warms up the CPU kernels in
+    the background."""
+    return _stores(_code_version())
+
+
+def failed(action: str, error: Exception) -> None:
+    """One plain line for the user instead of a traceback; the details go to the server log."""
+    LOG.exception("NetLens could not %s", action)
+    st.error(f"Sorry — NetLens could not {action} ({type(error).__name__}). Try again; if it keeps happening, "
+             "restart the dashboard.")
 
 
 def _url_int(name: str, default: int, low: int, high: int) -> int:
@@ -91,6 +137,5 @@ def setup_page(title: str, icon: str) -> Settings:
                               args=("netlens_presenter",))
     remember({"netlens_seed": int(seed)})
     remember({"netlens_presenter": int(presenter)}, in_url=False)
-    if presenter:
-        st.markdown(PRESENTER_CSS, unsafe_allow_html=True)
+    st.markdown(PAGE_CSS + (PRESENTER_CSS if presenter else ""), unsafe_allow_html=True)
     return Settings(seed=int(seed), presenter=bool(presenter))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.overlay import AGAINST_COLOUR, FOR_COLOUR, colour_strip, overlay
+from core.overlay import AGAINST_COLOUR, FOR_COLOUR, IMPORTANCE_COLOUR, colour_strip, overlay
 
 
 def test_overlay_is_enlarged_and_colours_follow_the_sign():
@@ -32,3 +32,14 @@ def test_colour_strip_runs_from_blue_to_orange():
     strip = colour_strip(width=50, height=4)
     assert strip.shape == (4, 50, 3)
     assert np.allclose(strip[0, 0], AGAINST_COLOUR, atol=1) and np.allclose(strip[0, -1], FOR_COLOUR, atol=1)
+
+
+def test_importance_only_maps_use_their_own_colour():
+    """Test whether unsigned maps are drawn in the importance colour, not the 'pushed towards' orange."""
+    image = np.full((4, 4, 3), 128, dtype=np.uint8)
+    attribution = np.zeros((4, 4))
+    attribution[1, 1] = 1.0
+    result = overlay(image, attribution, scale=1.0, opacity=1.0, zoom=1, signed=False)
+    assert np.allclose(result[1, 1], IMPORTANCE_COLOUR, atol=1)
+    strip = colour_strip(width=10, height=2, signed=False)
+    assert np.all(strip[0, 0] == 200) and np.allclose(strip[0, -1], IMPORTANCE_COLOUR, atol=1)

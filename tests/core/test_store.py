@@ -26,6 +26,7 @@ def test_two_sessions_asking_at_once_compute_once():
     for thread in threads:
         thread.join()
     assert results == ["weights"] * 4 and len(calls) == 1
+    assert not store._key_locks  # per-key locks are pruned once done
 
 
 def test_a_failed_computation_stores_nothing():

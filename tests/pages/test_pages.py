@@ -121,3 +121,21 @@ def test_a_second_session_reuses_the_first_sessions_network(monkeypatch):
     assert not second.exception and len(calls) == 1
     caption = [c.value for c in first.caption if c.value.startswith("Trained in")]
     assert caption == [c.value for c in second.caption if c.value.startswith("Trained in")]
+
+
+def test_moving_a_slider_after_training_does_not_retrain(monkeypatch):
+    """Test whether results stay those of the last Train press until Train is pressed again."""
+    import core.shortcut
+
+    calls = []
+    original = core.shortcut.train_model
+    monkeypatch.setattr(core.shortcut, "train_model", lambda *a, **k: calls.append(1) or original(*a, **k))
+    app = _open(LESSON, pictures="500", seed="41")
+    app.button[0].click().run()
+    assert len(calls) == 1
+    app.slider(key="bunnies_grass").set_value(60).run()
+    assert not app.exception and len(calls) == 1
+    assert any("You changed the settings" in box.value for box in app.info)
+    assert app.query_params["trained"] in ("0", ["0"])  # the link no longer claims these settings were trained
+    app.button[0].click().run()
+    assert len(calls) == 2 and not any("You changed the settings" in box.value for box in app.info)
