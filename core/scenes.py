@@ -203,20 +203,36 @@ def draw_scene(spec: SceneSpec, image_size: int = 64) -> tuple[np.ndarray, np.nd
     big = image_size * SUPERSAMPLE
     background, background_mask = _background(spec, image_size)  # texture at the final resolution
     canvas = Image.fromarray(background).resize((big, big), Image.Resampling.NEAREST)
-    mask = Image.fromarray(background_mask).resize((big, big), Image.Resampling.NEAREST)
+    mask = Image.fromarray(background_mask)
     draw_animal = _draw_bunny if spec.animal == "bunny" else _draw_elephant
-    draw_animal(ImageDraw.Draw(canvas), ImageDraw.Draw(mask), spec, big)
+    draw_animal(ImageDraw.Draw(canvas), _Shrunk(ImageDraw.Draw(mask), SUPERSAMPLE), spec, big)  # type: ignore[arg-type]
     small = canvas.resize((image_size, image_size), Image.Resampling.BOX)
-    return np.asarray(small), _shrink_mask(np.asarray(mask), SUPERSAMPLE)
+    return np.asarray(small), np.asarray(mask)
 
 
-def _shrink_mask(mask: np.ndarray, factor: int) -> np.ndarray:
-    """Shrink a part mask the way the picture is shrunk (by blocks): each pixel takes the part covering
-    most of its block; ties go to the smaller part id (eye before ears before body ...)."""
-    size = mask.shape[0] // factor
-    blocks = mask.reshape(size, factor, size, factor).transpose(0, 2, 1, 3).reshape(size, size, -1)
-    counts = np.stack([(blocks == part).sum(-1) for part in range(len(PARTS))], axis=-1)  # (size, size, P)
-    return counts.argmax(-1).astype(np.uint8)
+class _Shrunk:
+    """Draws on a mask `factor` times smaller than the coordinates it is given, so the part mask is drawn
+    straight at the final size, aligned with the box-shrunk picture (a pixel belongs to a part when its
+    centre is inside the shape), without drawing big and shrinking."""
+
+    def __init__(self, draw: ImageDraw.ImageDraw, factor: int) -> None:
+        self.draw, self.factor = draw, factor
+
+    def _box(self, box):  # type: ignore[no-untyped-def]
+        # Pillow's box [x0, x1] covers pixels x0..x1, i.e. the span [x0, x1 + 1); shrink that span.
+        x0, y0, x1, y1 = box
+        f = self.factor
+        return [x0 / f, y0 / f, (x1 + 1) / f - 1, (y1 + 1) / f - 1]
+
+    def ellipse(self, box, fill):  # type: ignore[no-untyped-def]
+        self.draw.ellipse(self._box(box), fill=fill)
+
+    def rectangle(self, box, fill):  # type: ignore[no-untyped-def]
+        self.draw.rectangle(self._box(box), fill=fill)
+
+    def polygon(self, points, fill):  # type: ignore[no-untyped-def]
+        f = self.factor  # vertices are pixel centres: map centre to centre
+        self.draw.polygon([((x + 0.5) / f - 0.5, (y + 0.5) / f - 0.5) for x, y in points], fill=fill)
 
 
 def draw_scenes(specs: Sequence[SceneSpec], classes: tuple[str, ...], image_size: int = 64) -> Scenes:
