@@ -14,6 +14,8 @@ st.markdown(
 st.subheader("Lessons")
 for number, lesson in enumerate(SYLLABUS, start=1):
     if lesson.page is not None:
-        st.page_link(lesson.page, label=f"{number}. {lesson.title} — {lesson.idea}", icon=":material/play_circle:")
+        with st.container(border=True):
+            st.markdown(f"{number}. **{lesson.title}** — {lesson.idea}")
+            st.page_link(lesson.page, label=f"Open “{lesson.title}”", icon=":material/arrow_forward:")
     else:
         st.markdown(f"{number}. {lesson.title} — {lesson.idea} *(being written)*")

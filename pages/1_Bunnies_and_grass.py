@@ -71,7 +71,8 @@ def trained(config: ShortcutConfig) -> tuple[ShortcutData, TrainResult, Evaluati
             def on_progress(report):  # type: ignore[no-untyped-def]
                 history.append(report)
                 bar.progress(report.fraction, text=f"Learning… {report.step} of {report.total_steps} nudges")
-                chart.plotly_chart(learning_curve(history, config.epochs), key=f"live_curve_{report.step}")
+                if len(history) % 3 == 1 or report.step == report.total_steps:  # a figure costs ~30 ms to send
+                    chart.plotly_chart(learning_curve(history, config.epochs), key=f"live_curve_{report.step}")
 
             result = shared.training.get_or_compute(config, lambda: train_model(config, data, on_progress))
         area.empty()
