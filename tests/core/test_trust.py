@@ -1,0 +1,74 @@
+"""Trust checks: deletion falls faster for a real map; randomisation catches maps that ignore the network."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import core.explain
+from core.explain import METHODS, Method, explain
+from core.training import predict_proba
+from core.trust import deletion_check, randomisation_check, rank_correlation, weight_layers
+
+
+def test_rank_correlation_reference_values():
+    """Test Spearman's correlation on hand-checkable cases: identical, reversed, monotone transform."""
+    values = np.array([3.0, 1.0, 2.0, 5.0])
+    assert rank_correlation(values, values) == pytest.approx(1.0)
+    assert rank_correlation(values, -values) == pytest.approx(-1.0)
+    assert rank_correlation(values, np.exp(values)) == pytest.approx(1.0)
+
+
+def test_deletion_by_the_map_hurts_more_than_random_deletion(small_model, small_data):
+    """Test whether removing the patches Integrated Gradients calls most important first lowers confidence
+    faster than removing patches at random, on most check pictures of a trained network."""
+    images = small_data.check.images[:6]
+    passes = 0
+    for image in images:
+        target = int(predict_proba(small_model, image[None]).argmax())
+        attribution = explain(small_model, image[None], target, "ig")[0]
+        check = deletion_check(small_model, image, target, attribution, steps=8)
+        assert check.fractions[0] == 0 and check.fractions[-1] == 1
+        assert check.map_confidence[0] == pytest.approx(check.random_confidence[0], abs=1e-6)
+        passes += check.passes
+    assert passes >= 5
+
+
+def test_a_scrambled_network_changes_integrated_gradients(small_model, small_data):
+    """Test whether IG's map changes once every layer of the network is scrambled (it passes the check)."""
+    image = small_data.check.images[0]
+    check = randomisation_check(small_model, image, 0, "ig", seed=1)
+    assert len(check.layers) == len(weight_layers(small_model))
+    assert check.passes and check.similarity[-1] < 0.5
+    assert np.array_equal(explain(small_model, image[None], 0, "ig")[0], explain(small_model, image[None], 0, "ig")[0])
+
+
+def test_a_map_that_ignores_the_network_fails_the_randomisation_check(small_model, small_data, monkeypatch):
+    """Test whether an 'explanation' computed from the picture alone (an edge detector) is caught: it stays
+    identical however the network is scrambled."""
+    def edges(model, inputs, target, baseline, seed):  # type: ignore[no-untyped-def]
+        grey = inputs.mean(1, keepdim=True)
+        return (grey.diff(dim=-1, prepend=grey[..., :1]).abs() + grey.diff(dim=-2, prepend=grey[..., :1, :]).abs())
+
+    monkeypatch.setitem(METHODS, "edges", Method("edges", "Edges", "picture edges", False, "", edges))
+    check = randomisation_check(small_model, small_data.check.images[0], 0, "edges", seed=1,
+                                groups=[weight_layers(small_model)[:2], weight_layers(small_model)])
+    assert np.allclose(check.similarity, 1.0) and not check.passes
+    assert "edges" in core.explain.METHODS
+
+
+def test_the_original_network_is_left_untouched(small_model, small_data):
+    """Test whether the randomisation check scrambles a copy, never the network it was given."""
+    before = {name: tensor.clone() for name, tensor in small_model.state_dict().items()}
+    randomisation_check(small_model, small_data.check.images[0], 0, "saliency", seed=2)
+    assert all(torch.equal(before[name], tensor) for name, tensor in small_model.state_dict().items())
+
+
+def test_bad_requests_are_refused(small_model, small_data):
+    """Test whether mismatched maps and unknown layers raise ValueError."""
+    image = small_data.check.images[0]
+    with pytest.raises(ValueError, match="same size"):
+        deletion_check(small_model, image, 0, np.zeros((8, 8)))
+    with pytest.raises(ValueError, match="no layer"):
+        randomisation_check(small_model, image, 0, "saliency", groups=[["nowhere"]])
