@@ -104,7 +104,8 @@ def _grad_cam(model, inputs, target, baseline, seed):  # type: ignore[no-untyped
 
 def _occlusion(model, inputs, target, baseline, seed):  # type: ignore[no-untyped-def]
     size = inputs.shape[-1]
-    window, stride = max(4, size // 8), max(2, size // 16)
+    window = max(4, size // 8)
+    stride = window // 2 if size <= 128 else window  # big pictures: 64 patches instead of 225 (≈ 4× faster)
     return Occlusion(model).attribute(
         inputs,
         sliding_window_shapes=(3, window, window),
