@@ -18,7 +18,7 @@ class Lesson:
 SYLLABUS: tuple[Lesson, ...] = (
     Lesson("Bunnies and grass", "a network learns whatever separates the pictures — even the grass behind the bunny",
            "pages/1_Bunnies_and_grass.py"),
-    Lesson("Your own photo", "upload a picture and see what a real network looks at", None),
+    Lesson("Your own photo", "upload a picture and see what a real network looks at", "pages/2_Your_own_photo.py"),
     Lesson("The house-price formula", "start anywhere, measure the error, nudge the knobs the way backpropagation says", None),
     Lesson("Programs as templates", "training searches all the programs a network can be for the best one", None),
     Lesson("How many pictures do I need?", "bunny vs elephant needs few pictures; bunny breed vs bunny breed needs many", None),

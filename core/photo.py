@@ -97,3 +97,13 @@ def randomisation(model: EfficientNetLite0, picture: np.ndarray, target: int, me
     with model_lock(model):
         return randomisation_check(PixelInput(model), model_view(picture), target, method, seed=seed,
                                    groups=[[f"model.{name}" for name in group] for group in RANDOMISATION_GROUPS])
+
+
+def square_view(picture: np.ndarray, size: int) -> np.ndarray:
+    """(size, size, 3) uint8: the largest centred square of the picture, shrunk to `size` (for the
+    bunny-world network, which sees 64 × 64 scenes)."""
+    height, width = picture.shape[:2]
+    side = min(height, width)
+    top, left = (height - side) // 2, (width - side) // 2
+    square = Image.fromarray(picture[top : top + side, left : left + side])
+    return np.asarray(square.resize((size, size), Image.Resampling.BOX), dtype=np.uint8)
