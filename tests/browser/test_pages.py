@@ -73,3 +73,22 @@ def test_training_in_the_browser_shows_scores_maps_and_the_check(fresh_server, p
     _settle(page)
     assert page.locator(EXCEPTION).count() == 0
     screenshot(page, "bunnies_more_pictures")
+
+
+def test_the_photo_lesson_shows_predictions_and_maps_for_a_sample(fresh_server, page):
+    """Test whether "Your own photo" renders the sample's top-5 chart and five maps in real Chromium, and the
+    trust checks run from their button."""
+    page.goto(f"{fresh_server}/Your_own_photo")
+    _settle(page)
+    page.get_by_text("What the network thinks it is").first.wait_for(timeout=120_000)
+    page.get_by_text("Does this map deserve trust?").wait_for(timeout=120_000)
+    _settle(page)
+    assert page.locator(EXCEPTION).count() == 0
+    for name in ("Grad-CAM", "Integrated Gradients", "Occlusion", "SmoothGrad", "GradientShap"):
+        expect(page.get_by_text(name, exact=True).first).to_be_visible()
+    screenshot(page, "photo")
+    page.get_by_role("button", name="Run both checks on Grad-CAM").click()
+    page.get_by_text("Scramble the network, redraw the map").wait_for(timeout=120_000)
+    _settle(page)
+    assert page.locator(EXCEPTION).count() == 0
+    screenshot(page, "photo_trust")
