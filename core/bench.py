@@ -11,7 +11,12 @@ import torch
 from captum.attr import IntegratedGradients
 
 from core.explain import METHODS, LogOdds, average_colour_baseline, explain
+from core.images import load_image
+from core.photo import DEFAULT_METHODS, explain_photo, predict, resolve_target
+from core.photo_model import ASSETS, load_photo_model
 from core.shortcut import ShortcutConfig, evaluate, make_data, train_model
+
+SAMPLE_PHOTO = ASSETS / "photos" / "coffee.jpg"
 
 
 def _median_seconds(action: Callable[[], object], repeats: int) -> float:
@@ -24,9 +29,32 @@ def _median_seconds(action: Callable[[], object], repeats: int) -> float:
     return statistics.median(timings)
 
 
+def photo_benchmarks(repeats: int = 5) -> dict:
+    """Median seconds of the photo model's top-5 and of its Grad-CAM and IG maps on the shipped coffee photo
+    (already decoded), and of all the photo page's default maps side by side (fewer runs for the slow ones)."""
+    if repeats < 1:
+        raise ValueError(f"repeats must be at least 1, got {repeats}")
+    model = load_photo_model()
+    picture = load_image(SAMPLE_PHOTO.read_bytes())
+    target = resolve_target("top1", predict(model, picture))
+    top5 = _median_seconds(lambda: predict(model, picture), repeats * 4)
+    runs = {"gradcam": repeats, "ig": max(1, (repeats + 1) // 2)}  # IG: 32 steps, seconds a map on this CPU
+    per_method = {
+        key: round(_median_seconds(lambda key=key: explain_photo(model, picture, target, key), count), 4)
+        for key, count in runs.items()
+    }
+    all_default = _median_seconds(lambda: [explain_photo(model, picture, target, key) for key in DEFAULT_METHODS], 1)
+    return {
+        "photo_top5_seconds": round(top5, 4),
+        "photo_map_seconds": per_method,
+        "photo_all_default_maps_seconds": round(all_default, 4),
+    }
+
+
 def run_benchmarks(repeats: int = 5) -> dict:
     """Train the default flagship model (twice: cold process, then warm), then time every attribution
-    method on one 64×64 scene, all six together, and NetLens's overhead over a bare Captum call."""
+    method on one 64×64 scene, all six together, NetLens's overhead over a bare Captum call, and the
+    photo model's figures (`photo_benchmarks`)."""
     if repeats < 1:
         raise ValueError(f"repeats must be at least 1, got {repeats}")
     config = ShortcutConfig()
@@ -72,4 +100,5 @@ def run_benchmarks(repeats: int = 5) -> dict:
         "map_seconds": per_method,
         "all_methods_seconds": round(all_methods, 4),
         "ig_overhead_ratio": round(ours / bare, 3),
+        **photo_benchmarks(repeats),
     }
