@@ -106,4 +106,4 @@ def square_view(picture: np.ndarray, size: int) -> np.ndarray:
     side = min(height, width)
     top, left = (height - side) // 2, (width - side) // 2
     square = Image.fromarray(picture[top : top + side, left : left + side])
-    return np.asarray(square.resize((size, size), Image.Resampling.BOX), dtype=np.uint8)
+    return np.array(square.resize((size, size), Image.Resampling.BOX), dtype=np.uint8)  # (size, size, 3), writable

@@ -68,6 +68,8 @@ def to_tensor(images: np.ndarray) -> torch.Tensor:
     """(N, H, W, 3) uint8 pictures → (N, 3, H, W) float32 in [0, 1], channels-last in memory."""
     if images.ndim != 4 or images.shape[-1] != 3:
         raise ValueError(f"expected pictures shaped (N, H, W, 3), got {images.shape}")
+    if not images.flags.writeable:  # e.g. np.asarray of a Pillow image; torch wants memory it may write
+        images = images.copy()
     tensor = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2)  # (N, 3, H, W) uint8
     return tensor.float().div_(255).contiguous(memory_format=torch.channels_last)
 

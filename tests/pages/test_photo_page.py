@@ -55,3 +55,19 @@ def test_the_bunny_world_network_asks_for_lesson_one_first():
     app.radio(key="photo_network").set_value("Bunny-world network (from lesson 1)").run()
     assert not app.exception
     assert any("trained in the first lesson" in info.value for info in app.info)
+
+
+def test_the_bunny_world_network_looks_at_a_photo_after_lesson_one():
+    """Test whether, once lesson 1 has trained its network, the photo page shows that network's two answers
+    and its maps of the photo shrunk to 64 × 64, with the honest warning."""
+    app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=240)
+    app.query_params["pictures"] = "500"
+    app.query_params["trained"] = "1"
+    app.run()
+    app.switch_page("pages/1_Bunnies_and_grass.py").run()
+    assert not app.exception
+    app.switch_page(PAGE).run()
+    app.radio(key="photo_network").set_value("Bunny-world network (from lesson 1)").run()
+    assert not app.exception
+    assert any("confidently wrong" in element.value for element in app.markdown)
+    assert not any("trained in the first lesson" in info.value for info in app.info)
