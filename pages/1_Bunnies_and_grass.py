@@ -11,7 +11,7 @@ from core.explain import METHODS
 from core.figures import background_swap as swap_figure
 from core.figures import evidence_by_part, learning_curve
 from core.lessons import lesson_text
-from core.overlay import LEGEND, UNSIGNED_LEGEND, colour_strip, enlarge, map_scale, overlay
+from core.overlay import enlarge, map_scale, overlay
 from core.scenes import COARSE_CLASSES
 from core.shortcut import (
     HEADLINE_METHOD,
@@ -28,7 +28,7 @@ from core.shortcut import (
     train_model,
 )
 from core.training import TrainResult
-from pages.shared.layout import failed, keep, prepare_widget, remember, setup_page, stores
+from pages.shared.layout import failed, keep, map_legend, prepare_widget, remember, setup_page, stores
 
 PICTURE_CHOICES = {
     "a picture it got right": "right",
@@ -115,15 +115,8 @@ def show_maps(image: np.ndarray, predicted: int, confidence: float, maps: dict[s
     columns[0].image(enlarge(image, 3), caption="the picture", width="stretch")
     for column, (key, attribution) in zip(columns[1:], maps.items()):
         column.image(overlay(image, attribution, zoom=3, signed=METHODS[key].signed), caption=METHODS[key].name,
-                     width="stretch", )
-    signed = [METHODS[key].name for key in maps if METHODS[key].signed]
-    unsigned = [METHODS[key].name for key in maps if not METHODS[key].signed]
-    legend_left, legend_right = st.columns(2)
-    legend_left.image(colour_strip(), caption="away ← no effect → towards", width=320)
-    legend_left.markdown(f"{', '.join(signed)}: {LEGEND}")
-    if unsigned:
-        legend_right.image(colour_strip(signed=False), caption="unimportant → important", width=320)
-        legend_right.markdown(f"{', '.join(unsigned)}: {UNSIGNED_LEGEND}")
+                     width="stretch")
+    map_legend(list(maps))
 
 
 def show_evidence(report: EvidenceReport, data: ShortcutData) -> None:

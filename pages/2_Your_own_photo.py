@@ -11,7 +11,7 @@ from core.explain import METHODS, explain
 from core.figures import deletion_curves, randomisation_similarity, top_predictions
 from core.images import ImageRejected, load_image
 from core.lessons import lesson_text
-from core.overlay import LEGEND, UNSIGNED_LEGEND, colour_strip, enlarge, map_scale, overlay
+from core.overlay import enlarge, map_scale, overlay
 from core.photo import (
     DEFAULT_METHODS,
     deletion,
@@ -25,7 +25,7 @@ from core.photo import (
 from core.photo_model import load_photo_model, model_view
 from core.scenes import COARSE_CLASSES
 from core.training import predict_proba
-from pages.shared.layout import failed, setup_page, stores
+from pages.shared.layout import failed, map_legend, setup_page, stores
 
 PHOTOS = Path(__file__).resolve().parent.parent / "assets" / "photos"
 SAMPLES = {"a cat": "chelsea.jpg", "a cup of coffee": "coffee.jpg", "a photographer with a tripod": "camera.jpg",
@@ -58,18 +58,6 @@ def picture_bytes() -> tuple[bytes, str] | None:
 
 def decoded(data: bytes) -> np.ndarray:
     return shared.results.get_or_compute(("photo", digest(data)), lambda: load_image(data))  # type: ignore[return-value]
-
-
-def show_legend(methods: list[str]) -> None:
-    signed = [METHODS[key].name for key in methods if METHODS[key].signed]
-    unsigned = [METHODS[key].name for key in methods if not METHODS[key].signed]
-    left, right = st.columns(2)
-    if signed:
-        left.image(colour_strip(), caption="away ← no effect → towards", width=320)
-        left.markdown(f"{', '.join(signed)}: {LEGEND}")
-    if unsigned:
-        right.image(colour_strip(signed=False), caption="unimportant → important", width=320)
-        right.markdown(f"{', '.join(unsigned)}: {UNSIGNED_LEGEND}")
 
 
 # ---------------------------------------------------------------------------------------------------- page
@@ -118,7 +106,7 @@ if network_name == BUNNY_WORLD:
     for column, (method, attribution) in zip(columns, maps.items()):
         column.image(overlay(view, attribution, zoom=3, signed=METHODS[method].signed), caption=METHODS[method].name,
                      width="stretch")
-    show_legend(list(maps))
+    map_legend(list(maps))
     st.stop()
 
 network = photo_network()
@@ -169,7 +157,7 @@ for index, (method, attribution) in enumerate(maps.items()):
         overlay(view, attribution, scale=scale, opacity=opacity, zoom=1, signed=METHODS[method].signed),
         caption=METHODS[method].name, width="stretch",
     )
-show_legend(list(maps))
+map_legend(list(maps))
 download_column, _ = st.columns([2, 3])
 to_download = download_column.selectbox("Download a map as a picture", list(maps),
                                         format_func=lambda method: METHODS[method].name, key="photo_download_method")

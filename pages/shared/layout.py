@@ -10,7 +10,9 @@ from pathlib import Path
 
 import streamlit as st
 
+from core.explain import METHODS
 from core.lessons import SYLLABUS
+from core.overlay import LEGEND, UNSIGNED_LEGEND, colour_strip
 from core.runtime import configure_torch
 from core.shortcut import ShortcutConfig
 from core.store import ResultStore
@@ -139,3 +141,16 @@ def setup_page(title: str, icon: str) -> Settings:
     remember({"netlens_presenter": int(presenter)}, in_url=False)
     st.markdown(PAGE_CSS + (PRESENTER_CSS if presenter else ""), unsafe_allow_html=True)
     return Settings(seed=int(seed), presenter=bool(presenter))
+
+
+def map_legend(methods: list[str]) -> None:
+    """The colour scales of the maps on screen, with one line each saying what the colours mean."""
+    signed = [METHODS[key].name for key in methods if METHODS[key].signed]
+    unsigned = [METHODS[key].name for key in methods if not METHODS[key].signed]
+    left, right = st.columns(2)
+    if signed:
+        left.image(colour_strip(), caption="away ← no effect → towards", width=320)
+        left.markdown(f"{', '.join(signed)}: {LEGEND}")
+    if unsigned:
+        right.image(colour_strip(signed=False), caption="unimportant → important", width=320)
+        right.markdown(f"{', '.join(unsigned)}: {UNSIGNED_LEGEND}")
