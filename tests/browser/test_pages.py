@@ -92,3 +92,17 @@ def test_the_photo_lesson_shows_predictions_and_maps_for_a_sample(fresh_server, 
     _settle(page)
     assert page.locator(EXCEPTION).count() == 0
     screenshot(page, "photo_trust")
+
+
+def test_the_house_price_lesson_nudges_in_the_browser(fresh_server, page):
+    """Test whether pressing Run 50 (nudges) updates the error and the figures, with no exception box."""
+    page.goto(f"{fresh_server}/The_house-price_formula")
+    _settle(page)
+    page.get_by_role("button", name="Run 50", exact=True).click()
+    _settle(page)
+    expect(page.get_by_text("How wrong it is, nudge after nudge").first).to_be_attached(timeout=30_000)
+    assert page.locator(EXCEPTION).count() == 0
+    screenshot(page, "house_prices")
+    page.get_by_role("tab", name="Error landscape").click()
+    _settle(page)
+    screenshot(page, "house_prices_landscape")
