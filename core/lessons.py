@@ -24,7 +24,7 @@ SYLLABUS: tuple[Lesson, ...] = (
     Lesson("Programs as templates", "training searches all the programs a network can be for the best one", None),
     Lesson("How many pictures do I need?", "bunny vs elephant needs few pictures; bunny breed vs bunny breed needs many", None),
     Lesson("Splitting the data", "an exam with the practice questions rewards memorising", None),
-    Lesson("Batch size", "how many examples the network looks at before each nudge", None),
+    Lesson("Batch size", "how many examples the network looks at before each nudge", "pages/7_Batch_size.py"),
     Lesson("Squeezing it onto a phone", "big networks train well and can then be shrunk", None),
     Lesson("Why does it work?", "similar pictures end up close together inside the network", None),
 )

@@ -106,3 +106,14 @@ def test_the_house_price_lesson_nudges_in_the_browser(fresh_server, page):
     page.get_by_role("tab", name="Error landscape").click()
     _settle(page)
     screenshot(page, "house_prices_landscape")
+
+
+def test_the_batch_size_lesson_trains_in_the_browser(fresh_server, page):
+    """Test whether pressing Train on the batch-size lesson draws the side-by-side curves and the table."""
+    page.goto(f"{fresh_server}/Batch_size")
+    _settle(page)
+    page.get_by_role("button", name="Train").first.click()
+    page.locator('[data-testid="stTable"], [data-testid="stDataFrame"]').first.wait_for(timeout=120_000)
+    _settle(page)
+    assert page.locator(EXCEPTION).count() == 0
+    screenshot(page, "batch_size")
