@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from streamlit.testing.v1 import AppTest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.pages.apptest import open_app
+
 PAGE = "pages/7_Batch_size.py"
-TIMEOUT = 180  # a cold `import torch` alone can take longer than AppTest's default 3 s
 
 
 def _open(**query: str) -> AppTest:
-    app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT)
-    for name, value in query.items():
-        app.query_params[name] = value
-    app.run()
-    app.switch_page(PAGE).run()
-    return app
+    return open_app(PAGE, **query)
 
 
 def test_train_compares_the_batch_sizes():

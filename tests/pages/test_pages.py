@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from core.lessons import SYLLABUS
+from tests.pages.apptest import open_app
 
-ROOT = Path(__file__).resolve().parents[2]
 LESSON = "pages/1_Bunnies_and_grass.py"
-TIMEOUT = 180  # a cold `import torch` alone can take longer than AppTest's default 3 s
 
 
-def _open(page: str | None = None, **query: str) -> AppTest:
-    """Start at the entry page (which owns the navigation), then switch to `page`, as a browser would."""
-    app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT)
-    for name, value in query.items():
-        app.query_params[name] = value
-    app.run()
-    if page is not None:
-        app.switch_page(page).run()
-    return app
+_open = open_app
 
 
 def test_home_page_names_netlens_and_lists_every_lesson():
