@@ -10,7 +10,7 @@ from typing import Callable
 import torch
 from captum.attr import IntegratedGradients
 
-from core.explain import METHODS, LogOdds, average_colour_baseline, explain
+from core.explain import METHODS, LogOdds, explain
 from core.images import load_image
 from core.photo import DEFAULT_METHODS, explain_photo, predict, resolve_target
 from core.photo_model import ASSETS, load_photo_model
@@ -67,7 +67,7 @@ def run_benchmarks(repeats: int = 5) -> dict:
     evaluation = evaluate(model, data)
     picture = data.test.images[:1]  # (1, 64, 64, 3)
     target = int(data.test.labels[0])
-    baseline = average_colour_baseline(data.train.images)
+    baseline = data.baseline
 
     started = time.perf_counter()
     explain(model, picture, target, "ig", baseline=baseline)

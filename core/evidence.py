@@ -24,14 +24,3 @@ def area_shares(masks: np.ndarray, num_parts: int = len(PARTS)) -> np.ndarray:
     flat = masks.reshape(len(masks), -1)
     return np.stack([(flat == part).mean(1) for part in range(num_parts)], axis=1)
 
-
-def net_part_shares(maps: np.ndarray, masks: np.ndarray, num_parts: int = len(PARTS)) -> np.ndarray:
-    """Signed evidence per part: the map summed over each part, divided by the sum of the parts' absolute
-    totals. (N, num_parts), each row's absolute values summing to 1; negative = the part argued against."""
-    if maps.shape != masks.shape:
-        raise ValueError(f"maps {maps.shape} and masks {masks.shape} must have the same shape")
-    flat_maps = maps.reshape(len(maps), -1).astype(np.float64)
-    flat_masks = masks.reshape(len(masks), -1)
-    sums = np.stack([(flat_maps * (flat_masks == part)).sum(1) for part in range(num_parts)], axis=1)
-    totals = np.abs(sums).sum(1, keepdims=True)
-    return np.divide(sums, totals, out=np.zeros_like(sums), where=totals > 0)

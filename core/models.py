@@ -79,6 +79,3 @@ def build_model(config: ModelConfig, seed: int) -> SmallCNN:
                 nn.init.uniform_(module.bias, -bound, bound, generator=generator)
     return model.to(memory_format=torch.channels_last)
 
-
-def count_parameters(model: nn.Module) -> int:
-    return sum(parameter.numel() for parameter in model.parameters())
