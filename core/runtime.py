@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import threading
+from contextlib import contextmanager
+from typing import Iterator
 
 import torch
 
@@ -17,3 +20,29 @@ def configure_torch(threads: int | None = None) -> int:
     if torch.get_num_threads() != count:
         torch.set_num_threads(count)
     return count
+
+
+_single_lock = threading.Lock()
+_single_users = 0
+_saved_threads = 0
+
+
+@contextmanager
+def single_thread() -> Iterator[None]:
+    """Within this block (in any thread), torch computes on one thread. For work made of thousands of tiny
+    operations: with two threads each operation waits for the second core, and when another session keeps that
+    core busy a 3×144 by 144×200 product took 16 ms instead of 0.02 ms (measured on this 2-core CPU). The thread
+    count is process-wide; the previous count comes back when the last such block ends."""
+    global _single_users, _saved_threads
+    with _single_lock:
+        if _single_users == 0:
+            _saved_threads = torch.get_num_threads()
+            torch.set_num_threads(1)
+        _single_users += 1
+    try:
+        yield
+    finally:
+        with _single_lock:
+            _single_users -= 1
+            if _single_users == 0:
+                torch.set_num_threads(_saved_threads)

@@ -1,0 +1,448 @@
+"""The "programs as templates" lesson: a tiny network *is* a program with blanks (its weights), and training is a
+search over all the programs those blanks allow for the one that makes the fewest mistakes.
+
+config → face / not-face pictures → a race of three searches (random search, hill climbing, gradient descent),
+each allowed the same number of programs tried → the error of each as it goes, snapshots of its program, and
+its accuracy on pictures it never saw. The program can be written out as plain Python (`program_text`), which
+gives exactly the network's answers. Every step is a plain function of its inputs and an explicit seed; nothing
+here touches Streamlit.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import zlib
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import torch
+
+from core.batch_size import short_gil_slices
+from core.runtime import single_thread
+
+SEARCHERS: tuple[str, ...] = ("random", "hill", "gradient")
+SEARCHER_NAMES: dict[str, str] = {
+    "random": "Random search",
+    "hill": "Hill climbing",
+    "gradient": "Gradient descent",
+}
+BUDGET_CHOICES: tuple[int, ...] = (10, 30, 100, 300, 1000, 3000)
+CLASSES: tuple[str, ...] = ("not a face", "face")
+# The searchers read each pixel's darkness minus this (about the average darkness): with plain darkness, every
+# weight of a detector moves its sum the same way at once, and one nudge switched whole detectors off for good.
+CENTRE = 0.25
+
+# The parts of a face, as (rows, columns) of dark pixels relative to the part's top-left corner.
+EYE = (2, 2)
+MOUTH = (1, 5)
+# Where the parts of a face sit (top-left corners) in a 12×12 picture, before the jitter.
+FACE_LAYOUT = {"left eye": (3, 2), "right eye": (3, 8), "mouth": (8, 4)}
+
+
+@dataclass(frozen=True)
+class TemplateConfig:
+    """One race. Hashable, so it keys the page's store; printable, so the page can show it as code."""
+
+    budget: int = 300  # programs each searcher may try (each try = run the program on every practice picture)
+    detectors: int = 3  # hidden neurons: the program's "detectors", each a weighted sum of all pixels
+    num_train: int = 400  # practice pictures: half faces, half scrambled faces
+    num_test: int = 200  # pictures none of the searchers ever sees while searching
+    size: int = 12  # pictures are size × size greyscale
+    jitter: int = 1  # a face's parts move up to this many pixels (all together) from the usual layout
+    noise: float = 0.08  # spread of the pixel noise (darkness 0 = white … 1 = black)
+    hill_step: float = 0.5  # hill climbing: how far each try strays from the best program so far
+    learning_rate: float = 0.3  # gradient descent: size of each nudge (with momentum 0.9)
+    snapshots: int = 24  # programs kept along the way per searcher, for replaying the search
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.budget < 1 or self.detectors < 1 or self.snapshots < 2:
+            raise ValueError("budget and detectors must be at least 1, snapshots at least 2")
+        if self.num_train < 4 or self.num_test < 2:
+            raise ValueError(f"need at least 4 practice and 2 test pictures, got {self.num_train} and {self.num_test}")
+        if self.size < 12:
+            raise ValueError(f"pictures must be at least 12 pixels wide to hold a face, got {self.size}")
+        if not 0 <= self.jitter <= 2 or not 0.0 <= self.noise <= 0.5:
+            raise ValueError(f"jitter must be 0–2 pixels and noise 0–0.5, got {self.jitter} and {self.noise}")
+        if not 0 < self.hill_step < 10 or not 0 < self.learning_rate < 100:
+            raise ValueError("hill_step and learning_rate must be positive (and sensible)")
+
+    def data_key(self) -> tuple:
+        """What the pictures depend on (the searches do not change them)."""
+        return ("templates", self.num_train, self.num_test, self.size, self.jitter, self.noise, self.seed)
+
+    @property
+    def num_weights(self) -> int:
+        """Blanks in the template: each detector's pixel weights and offset, then the final weights and offset."""
+        return self.detectors * (self.size * self.size + 1) + self.detectors + 1
+
+
+@dataclass(frozen=True)
+class FaceData:
+    """Practice and test pictures: (N, size, size) float32 darkness in [0, 1] (0 white … 1 black); labels (N,)
+    1 face, 0 not."""
+
+    train_images: np.ndarray
+    train_labels: np.ndarray
+    test_images: np.ndarray
+    test_labels: np.ndarray
+
+
+@dataclass(frozen=True)
+class Program:
+    """One filled-in template: `hidden` (detectors, size·size) pixel weights, `hidden_bias` (detectors,),
+    `out` (detectors,) weights of the detectors in the score and `out_bias` the score's offset."""
+
+    hidden: np.ndarray
+    hidden_bias: np.ndarray
+    out: np.ndarray
+    out_bias: float
+
+    @property
+    def size(self) -> int:
+        return math.isqrt(self.hidden.shape[1])
+
+
+@dataclass(frozen=True)
+class Search:
+    """One searcher's race: the error of its current program after each program tried (index 0 = the first),
+    snapshots of its program along the way, and how its final program does on the test pictures."""
+
+    searcher: str
+    tried: tuple[int, ...]  # programs tried so far at each point of the curve
+    loss: tuple[float, ...]  # average loss on the practice pictures of the program it holds at that point
+    error: tuple[float, ...]  # fraction of practice pictures that program gets wrong
+    snapshot_tried: tuple[int, ...]  # programs tried when each snapshot was taken
+    snapshot_programs: tuple[Program, ...] = field(repr=False)
+    test_accuracy: float  # the final program, on pictures never seen during the search
+    seconds: float
+
+    @property
+    def name(self) -> str:
+        return SEARCHER_NAMES[self.searcher]
+
+    @property
+    def final_error(self) -> float:
+        return self.error[-1]
+
+    @property
+    def program(self) -> Program:
+        return self.snapshot_programs[-1]
+
+    def tries_to_reach(self, error: float) -> int | None:
+        """Programs tried until the held program got at most `error` of the practice pictures wrong (None: never)."""
+        return next((tried for tried, value in zip(self.tried, self.error) if value <= error), None)
+
+    def program_at(self, tried: int) -> tuple[int, Program]:
+        """The latest snapshot taken after at most `tried` programs (and how many it had tried by then)."""
+        index = max(0, int(np.searchsorted(self.snapshot_tried, tried, side="right")) - 1)
+        return self.snapshot_tried[index], self.snapshot_programs[index]
+
+
+@dataclass(frozen=True)
+class Race:
+    config: TemplateConfig
+    searches: tuple[Search, ...]
+    seconds: float
+
+    def search(self, searcher: str) -> Search:
+        return next(search for search in self.searches if search.searcher == searcher)
+
+
+ProgressCallback = Callable[[str, int], None]  # (searcher, programs tried so far); may raise to stop
+
+
+def _stream(seed: int, name: str) -> int:
+    """An independent seed per purpose, so one set's size never changes another set's pictures."""
+    return int(np.random.SeedSequence([seed, zlib.crc32(name.encode())]).generate_state(1)[0])
+
+
+# ------------------------------------------------------------------------------------------------ pictures
+def _overlaps(boxes: list[tuple[int, int, int, int]]) -> bool:
+    """True if any two (row, column, height, width) boxes touch or overlap (a one-pixel gap is required)."""
+    for index, (r1, c1, h1, w1) in enumerate(boxes):
+        for r2, c2, h2, w2 in boxes[index + 1 :]:
+            if r1 <= r2 + h2 and r2 <= r1 + h1 and c1 <= c2 + w2 and c2 <= c1 + w1:
+                return True
+    return False
+
+
+def _scrambled_layout(rng: np.random.Generator, size: int, jitter: int) -> list[tuple[int, int, int, int]]:
+    """Two eyes and a mouth at random, separate places — never in the arrangement of a face."""
+    parts = [EYE, EYE, MOUTH]
+    while True:
+        boxes = [(int(rng.integers(0, size - h + 1)), int(rng.integers(0, size - w + 1)), h, w) for h, w in parts]
+        if _overlaps(boxes):
+            continue
+        eyes_on_top = max(boxes[0][0], boxes[1][0]) + EYE[0] <= boxes[2][0]
+        apart = abs(boxes[0][1] - boxes[1][1]) >= 3 and abs(boxes[0][0] - boxes[1][0]) <= 2 * jitter
+        mouth_between = min(boxes[0][1], boxes[1][1]) - 2 <= boxes[2][1] <= max(boxes[0][1], boxes[1][1])
+        if not (eyes_on_top and apart and mouth_between):  # that would just be a face again
+            return boxes
+
+
+def draw_faces(count: int, config: TemplateConfig, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """`count` pictures, alternately a face (two eyes above a mouth, shifted together by up to `jitter`
+    pixels, each part wobbling by one more pixel at most) and a scrambled face (the same three parts at random
+    places); light grey with noise, parts dark. Pixels hold *darkness* (0 white … 1 black), so the blank paper
+    adds little to a weighted sum and the dark parts a lot. Returns (images, labels), deterministic for a seed."""
+    rng = np.random.default_rng(seed)
+    size = config.size
+    offset = (size - 12) // 2  # centre the 12×12 layout in bigger pictures
+    images = np.empty((count, size, size), dtype=np.float32)
+    labels = np.empty(count, dtype=np.int64)
+    for index in range(count):
+        picture = np.full((size, size), rng.uniform(0.1, 0.3), dtype=np.float32)  # how dark: 0 white … 1 black
+        face = index % 2 == 0
+        if face:
+            shift_r, shift_c = rng.integers(-config.jitter, config.jitter + 1, size=2)
+            boxes = []
+            for name, (row, column) in FACE_LAYOUT.items():
+                part = MOUTH if name == "mouth" else EYE
+                wobble_r, wobble_c = rng.integers(-1, 2, size=2) if config.jitter > 1 else (0, 0)
+                boxes.append((int(np.clip(offset + row + shift_r + wobble_r, 0, size - part[0])),
+                              int(np.clip(offset + column + shift_c + wobble_c, 0, size - part[1])), *part))
+        else:
+            boxes = _scrambled_layout(rng, size, config.jitter)
+        for row, column, height, width in boxes:
+            picture[row : row + height, column : column + width] += rng.uniform(0.45, 0.65)
+        picture += rng.normal(0.0, config.noise, size=picture.shape).astype(np.float32)
+        images[index] = np.clip(picture, 0.0, 1.0)
+        labels[index] = int(face)
+    order = rng.permutation(count)
+    return images[order], labels[order]
+
+
+def make_data(config: TemplateConfig) -> FaceData:
+    """Practice and test pictures from independent random streams of the seed."""
+    train = draw_faces(config.num_train, config, _stream(config.seed, "templates-train"))
+    test = draw_faces(config.num_test, config, _stream(config.seed, "templates-test"))
+    return FaceData(train[0], train[1], test[0], test[1])
+
+
+# ------------------------------------------------------------------------------------------------ programs
+# A program's weights live in one flat vector so that the three searchers handle them alike:
+# [hidden weights (detectors × pixels) | hidden offsets (detectors) | final weights (detectors) | final offset].
+def _split(flat: torch.Tensor, detectors: int, pixels: int) -> tuple[torch.Tensor, ...]:
+    cut = detectors * pixels
+    return (flat[..., :cut].reshape(*flat.shape[:-1], detectors, pixels), flat[..., cut : cut + detectors],
+            flat[..., cut + detectors : cut + 2 * detectors], flat[..., -1])
+
+
+def _scores(flat: torch.Tensor, inputs: torch.Tensor, detectors: int) -> torch.Tensor:
+    """The programs' scores: (programs, pictures) for flat weights (programs, W), or (pictures,) for (W,).
+    score = out · max(0, hidden · pixels + hidden_bias) + out_bias; above 0 means "face"."""
+    hidden, hidden_bias, out, out_bias = _split(flat, detectors, inputs.shape[1])
+    detected = torch.relu(torch.matmul(hidden, inputs.T) + hidden_bias.unsqueeze(-1))
+    return (out.unsqueeze(-1) * detected).sum(-2) + out_bias.unsqueeze(-1)
+
+
+def _losses(scores: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Average logistic loss per program (the smooth "how wrong" all three searchers minimise)."""
+    return torch.nn.functional.binary_cross_entropy_with_logits(
+        scores, targets.expand_as(scores), reduction="none").mean(-1)
+
+
+def _errors(scores: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    return ((scores > 0).float() != targets).float().mean(-1)
+
+
+def random_programs(count: int, config: TemplateConfig, generator: torch.Generator) -> torch.Tensor:
+    """`count` programs with every blank filled at random, the way PyTorch starts a network: uniform within
+    ±1/√(inputs) of each layer. (count, num_weights) float32."""
+    pixels = config.size * config.size
+    first = torch.rand(count, config.detectors * (pixels + 1), generator=generator) * 2 - 1
+    second = torch.rand(count, config.detectors + 1, generator=generator) * 2 - 1
+    first = first / math.sqrt(pixels)
+    second = second / math.sqrt(config.detectors)
+    hidden, hidden_bias = first[:, : config.detectors * pixels], first[:, config.detectors * pixels :]
+    return torch.cat([hidden, hidden_bias, second], dim=1).contiguous()
+
+
+def to_program(flat: torch.Tensor, config: TemplateConfig) -> Program:
+    """The searchers' flat weights (which read darkness − CENTRE) as the same program on plain darkness:
+    Σ w·(dark − c) + b = Σ w·dark + (b − c·Σ w), so only the detectors' offsets change."""
+    hidden, hidden_bias, out, out_bias = _split(flat.detach().to(torch.float64), config.detectors,
+                                                config.size * config.size)
+    hidden_bias = hidden_bias - CENTRE * hidden.sum(-1)
+    return Program(hidden.numpy().copy(), hidden_bias.numpy().copy(), out.numpy().copy(), float(out_bias))
+
+
+def run_program(program: Program, images: np.ndarray) -> np.ndarray:
+    """The program's scores for (N, size, size) pictures, in plain numpy (float64)."""
+    pixels = images.reshape(len(images), -1).astype(np.float64)
+    detected = np.maximum(0.0, pixels @ program.hidden.T + program.hidden_bias)
+    return detected @ program.out + program.out_bias
+
+
+def accuracy(program: Program, images: np.ndarray, labels: np.ndarray) -> float:
+    return float(np.mean((run_program(program, images) > 0).astype(np.int64) == labels))
+
+
+def _snapshot_points(budget: int, count: int) -> set[int]:
+    """Roughly evenly spaced on a log scale from 1 to `budget` programs tried (always both ends)."""
+    points = np.unique(np.round(np.geomspace(1, budget, count)).astype(int))
+    return set(points.tolist()) | {1, budget}
+
+
+# ------------------------------------------------------------------------------------------------ searches
+def _search(searcher: str, config: TemplateConfig, data: FaceData, on_tried: Callable[[int], None] | None) -> Search:
+    """One searcher, `config.budget` programs tried. Each try runs a program on all the practice pictures and
+    measures its loss; the searcher then decides which program to try next:
+    - random search: a brand-new random program each time, keeping the best so far;
+    - hill climbing: the best program so far with every blank changed a little at random, kept if better;
+    (for these two, "better" = fewer mistakes on the practice pictures, or as many but a lower loss)
+    - gradient descent: the current program moved a little against the slope of the loss (backpropagation),
+      always kept. (Working out the slope costs about as much as two more tries; see `gradient_cost`.)"""
+    started = time.perf_counter()
+    inputs = torch.from_numpy(data.train_images.reshape(len(data.train_images), -1) - CENTRE)
+    targets = torch.from_numpy(data.train_labels.astype(np.float32))
+    generator = torch.Generator().manual_seed(_stream(config.seed, f"templates-{searcher}"))
+    start = random_programs(1, config, torch.Generator().manual_seed(_stream(config.seed, "templates-start")))[0]
+    snapshot_at = _snapshot_points(config.budget, config.snapshots)
+    losses: list[float] = []
+    errors: list[float] = []
+    snapshot_tried: list[int] = []
+    snapshots: list[Program] = []
+
+    def record(tried: int, current: torch.Tensor, loss: float, error: float) -> None:
+        losses.append(loss)
+        errors.append(error)
+        if tried in snapshot_at:
+            snapshot_tried.append(tried)
+            snapshots.append(to_program(current, config))
+        if on_tried is not None and (tried % 25 == 0 or tried == config.budget):
+            on_tried(tried)
+
+    if searcher == "gradient":
+        weights = start.clone().requires_grad_(True)
+        optimizer = torch.optim.SGD([weights], lr=config.learning_rate, momentum=0.9)
+        for tried in range(1, config.budget + 1):
+            scores = _scores(weights, inputs, config.detectors)
+            loss = _losses(scores, targets)
+            record(tried, weights, float(loss.detach()), float(_errors(scores.detach(), targets)))
+            if tried == config.budget:
+                break
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+        best = weights.detach()
+    elif searcher in ("random", "hill"):
+        with torch.no_grad():
+            best = start.clone()
+            best_scores = _scores(best, inputs, config.detectors)
+            best_loss, best_error = float(_losses(best_scores, targets)), float(_errors(best_scores, targets))
+            record(1, best, best_loss, best_error)
+            chunk = 64  # try this many programs in one go (same results as one at a time, much faster)
+            tried = 1
+            while tried < config.budget:
+                count = min(chunk, config.budget - tried)
+                if searcher == "random":
+                    candidates = random_programs(count, config, generator)
+                    scores = _scores(candidates, inputs, config.detectors)
+                    candidate_losses, candidate_errors = _losses(scores, targets), _errors(scores, targets)
+                    for index in range(count):  # keep the best so far, try by try
+                        tried += 1
+                        if (float(candidate_errors[index]), float(candidate_losses[index])) < (best_error, best_loss):
+                            best = candidates[index]
+                            best_loss, best_error = float(candidate_losses[index]), float(candidate_errors[index])
+                        record(tried, best, best_loss, best_error)
+                else:  # each try starts from the best so far, so hill climbing goes one try at a time
+                    for _ in range(count):
+                        tried += 1
+                        candidate = best + config.hill_step * torch.randn(best.shape, generator=generator) \
+                            / math.sqrt(config.size * config.size)
+                        scores = _scores(candidate, inputs, config.detectors)
+                        candidate_loss, candidate_error = float(_losses(scores, targets)), float(_errors(scores, targets))
+                        if (candidate_error, candidate_loss) < (best_error, best_loss):
+                            best, best_loss, best_error = candidate, candidate_loss, candidate_error
+                        record(tried, best, best_loss, best_error)
+    else:
+        raise ValueError(f"unknown searcher {searcher!r}; choose one of {', '.join(SEARCHERS)}")
+    final = to_program(best, config)
+    return Search(
+        searcher=searcher,
+        tried=tuple(range(1, config.budget + 1)),
+        loss=tuple(losses),
+        error=tuple(errors),
+        snapshot_tried=tuple(snapshot_tried),
+        snapshot_programs=tuple(snapshots),
+        test_accuracy=accuracy(final, data.test_images, data.test_labels),
+        seconds=time.perf_counter() - started,
+    )
+
+
+def race(config: TemplateConfig, data: FaceData, on_progress: ProgressCallback | None = None) -> Race:
+    """The three searchers, one after another, each with `config.budget` programs to try, all starting from the
+    same random program. `on_progress(searcher, tried)` is called every 25 tries (and may raise to stop)."""
+    started = time.perf_counter()
+    searches = []
+    for searcher in SEARCHERS:
+        report = None if on_progress is None else (lambda tried, searcher=searcher: on_progress(searcher, tried))
+        with single_thread(), short_gil_slices():  # thousands of tiny operations: see both for why
+            searches.append(_search(searcher, config, data, report))
+    return Race(config, tuple(searches), time.perf_counter() - started)
+
+
+def run_race(config: TemplateConfig, on_progress: ProgressCallback | None = None) -> Race:
+    """Draw the pictures and race: the whole lesson in one call (for the tests and the command line)."""
+    return race(config, make_data(config), on_progress)
+
+
+# ------------------------------------------------------------------------------------------------ the program as text
+def _number(value: float, decimals: int | None) -> str:
+    return repr(float(value)) if decimals is None else f"{value:.{decimals}f}"
+
+
+def _weighted_sum(weights: np.ndarray, size: int, decimals: int | None, terms: int | None) -> str:
+    """'0.82*dark[3][3] - 0.79*dark[3][8] + … (141 more pixels)' over the `terms` largest weights (all of them when None)."""
+    order = np.argsort(-np.abs(weights), kind="stable")
+    shown = order if terms is None else order[:terms]
+    parts = []
+    for position, index in enumerate(shown):
+        row, column = divmod(int(index), size)
+        value = float(weights[index])
+        sign = "-" if value < 0 else "+"
+        text = f"{_number(abs(value), decimals)}*dark[{row}][{column}]"
+        parts.append(("-" + text if sign == "-" else text) if position == 0 else f" {sign} {text}")
+    hidden = len(weights) - len(shown)
+    if hidden:
+        parts.append(f" + … ({hidden} more pixels)")
+    return "".join(parts)
+
+
+def program_text(program: Program, terms: int | None = 3, decimals: int | None = 2) -> str:
+    """The program the network is, as Python a person can read. With `terms=None` every pixel's weight is
+    written out and the text runs: `exec` it and `is_it_a_face(dark)` gives the network's answers (dark is
+    a size × size list of darkness values). With `terms=k` only the k strongest pixels of each detector are
+    written and the rest summarised, for reading. `decimals=None` writes every number in full."""
+    size = program.size
+    lines = ["def is_it_a_face(dark):  # dark[row][column]: how dark that pixel is, 0 = white … 1 = black"]
+    for index in range(len(program.hidden)):
+        name = f"detector_{index + 1}"
+        bias = float(program.hidden_bias[index])
+        sum_text = _weighted_sum(program.hidden[index], size, decimals, terms)
+        lines.append(f"    {name} = {sum_text} {'-' if bias < 0 else '+'} {_number(abs(bias), decimals)}")
+        lines.append(f"    if {name} < 0: {name} = 0")
+    score = " ".join(
+        f"{'-' if value < 0 else '+'} {_number(abs(float(value)), decimals)}*detector_{index + 1}"
+        for index, value in enumerate(program.out)
+    ).removeprefix("+ ").replace("- ", "-", 1 if program.out[0] < 0 else 0)
+    lines.append(f"    score = {score} {'-' if program.out_bias < 0 else '+'} {_number(abs(program.out_bias), decimals)}")
+    lines.append('    if score > 0: return "face"')
+    lines.append('    return "not a face"')
+    return "\n".join(lines)
+
+
+def detector_images(program: Program) -> np.ndarray:
+    """Each detector's pixel weights as a picture: (detectors, size, size), in the program's own units."""
+    return program.hidden.reshape(len(program.hidden), program.size, program.size)
+
+
+def gradient_cost() -> str:
+    """Why gradient descent's tries are not free (shown under the hood)."""
+    return ("One gradient-descent try runs the program forwards on every practice picture (like any try) and then "
+            "backwards to find the slope of every blank at once; the backward run costs about twice the forward "
+            "one, so each of its tries costs about as much as three tries of the other two searchers.")
