@@ -178,11 +178,9 @@ with chart_column:
                 "search": each.name,
                 "practice pictures wrong": f"{each.final_error:.0%}",
                 "right on new pictures": f"{each.test_accuracy:.0%}",
-                "seconds": round(each.seconds, 2),
             }
             for each in result.searches
         ],
-        column_config={"seconds": st.column_config.NumberColumn(format="%.2f s")},
         hide_index=True,
         width="stretch",
     )

@@ -1,0 +1,60 @@
+"""AppTest for "Programs as templates": the race runs with no set-up, the budget and searcher controls change what
+is shown, a link restores the screen, and the replay runs."""
+
+from __future__ import annotations
+
+from tests.pages.apptest import open_app
+
+PAGE = "pages/4_Programs_as_templates.py"
+
+
+def _searches(app) -> dict[str, tuple[str, str]]:  # type: ignore[no-untyped-def]
+    table = app.dataframe[0].value
+    return {row["search"]: (row["practice pictures wrong"], row["right on new pictures"]) for _, row in table.iterrows()}
+
+
+def test_the_race_runs_and_the_budget_changes_it():
+    """Test whether the page opens with the race of 300 programs, shows gradient descent's program as code, and
+    moving the budget to 30 reruns the race with different results."""
+    app = open_app(PAGE)
+    assert not app.exception
+    assert app.title[0].value == "Programs as templates"
+    assert set(_searches(app)) == {"Random search", "Hill climbing", "Gradient descent"}
+    text = " ".join(element.value for element in app.markdown)
+    assert "gradient descent holds after 300 of 300 tries" in text
+    assert app.code[0].value.startswith("def is_it_a_face(dark):")
+    before = _searches(app)
+    app.select_slider(key="templates_budget").set_value(30).run()
+    assert not app.exception
+    text = " ".join(element.value for element in app.markdown)
+    assert "after 30 of 30 tries" in text
+    assert _searches(app) != before
+    assert app.query_params["budget"] in ("30", ["30"])  # the link now describes this screen
+
+
+def test_choosing_a_searcher_and_a_point_shows_its_program_then():
+    """Test whether picking random search and an early point shows that searcher's program at that point."""
+    app = open_app(PAGE)
+    app.radio(key="templates_searcher").set_value(0).run()
+    assert not app.exception
+    text = " ".join(element.value for element in app.markdown)
+    assert "random search holds after 300 of 300 tries" in text
+    points = app.select_slider(key="templates_tried").options
+    app.select_slider(key="templates_tried").set_value(points[3]).run()
+    text = " ".join(element.value for element in app.markdown)
+    assert f"random search holds after {points[3]} of 300 tries" in text
+
+
+def test_a_shared_link_restores_the_race_and_replay_runs():
+    """Test whether ?budget=100&searcher=1 opens on hill climbing with 100 tries, and Replay ends on the last try."""
+    app = open_app(PAGE, budget="100", searcher="1", seed="2")
+    assert not app.exception
+    assert app.number_input(key="netlens_seed").value == 2
+    assert app.select_slider(key="templates_budget").value == 100
+    text = " ".join(element.value for element in app.markdown)
+    assert "hill climbing holds after 100 of 100 tries" in text
+    replay = next(button for button in app.button if "Replay" in button.label)
+    replay.click().run()
+    assert not app.exception
+    text = " ".join(element.value for element in app.markdown)
+    assert "hill climbing holds after 100 of 100 tries" in text
