@@ -24,7 +24,7 @@ def _rgb(colour: np.ndarray) -> str:
 WEIGHT_SCALE = [[0.0, _rgb(AGAINST_COLOUR)], [0.5, "rgb(235,235,235)"], [1.0, _rgb(FOR_COLOUR)]]
 
 
-def race_chart(searches: Sequence[Search], marker: int | None = None, height: int = 340) -> go.Figure:
+def race_chart(searches: Sequence[Search], marker: int | None = None, height: int = 320) -> go.Figure:
     """Mistakes on the practice pictures (%) against programs tried, one line per searcher; a dotted line at
     50 % (guessing) and, if `marker` is given, a vertical line at that many programs tried."""
     if not searches:
@@ -38,18 +38,19 @@ def race_chart(searches: Sequence[Search], marker: int | None = None, height: in
         ))
     budget = max(search.tried[-1] for search in searches)
     figure.add_hline(y=50, line_dash="dot", line_color="#999", annotation_text="guessing",
-                     annotation_position="top right", annotation_font_color="#777")
+                     annotation_position="bottom right", annotation_font_color="#777")
     if marker is not None:
         figure.add_vline(x=marker, line_color="#555", line_width=1)
     figure.update_layout(
         height=height, margin=dict(l=10, r=10, t=40, b=10), font=FONT, plot_bgcolor="white",
-        title=dict(text="<b>Mistakes on the practice pictures</b> as each search tries more programs", font=dict(size=16)),
+        title=dict(text="<b>Mistakes on the practice pictures</b>", font=dict(size=16)),
         legend=dict(orientation="h", yanchor="top", y=0.99, xanchor="right", x=0.99, bgcolor="rgba(255,255,255,0.8)"),
     )
     figure.update_xaxes(title_text="programs tried (each one run on every practice picture)", range=[0, budget * 1.01],
                         showgrid=True, gridcolor="#eee", rangemode="tozero")
-    figure.update_yaxes(title_text="practice pictures wrong", range=[-2, 62], ticksuffix="%", showgrid=True,
-                        gridcolor="#eee")
+    ticks = [0, 10, 20, 30, 40, 50]
+    figure.update_yaxes(title_text="practice pictures wrong", range=[-2, 72], tickvals=ticks,
+                        ticktext=[f"{tick}%" for tick in ticks], showgrid=True, gridcolor="#eee")
     return figure
 
 
@@ -61,15 +62,15 @@ def weight_scale(programs: Sequence[Program]) -> float:
     return scale if scale > 0 else 1.0
 
 
-def detector_heatmaps(program: Program, scale: float | None = None, height: int = 230) -> go.Figure:
-    """Each detector's weights as a picture (one panel per detector, same colour scale), titled with how its
-    answer counts in the final score; a colour bar says what the colours mean."""
+def detector_heatmaps(program: Program, scale: float | None = None, height: int = 250) -> go.Figure:
+    """Each detector's weights as a picture (one panel per detector, same colour scale), titled with the answer it
+    votes for and how much its total counts in the score; a colour bar says what the colours mean."""
     images = detector_images(program)
     scale = scale or weight_scale([program])
     titles = []
     for index, weight in enumerate(program.out):
-        towards = "face" if weight > 0 else "not a face"
-        titles.append(f"<b>detector_{index + 1}</b><br>votes “{towards}” (×{abs(weight):.2f})")
+        towards = "face" if weight > 0 else "not face"
+        titles.append(f"<b>detector_{index + 1}</b><br>{towards} ×{abs(weight):.1f}")
     figure = make_subplots(rows=1, cols=len(images), subplot_titles=titles, horizontal_spacing=0.04)
     for index, image in enumerate(images, start=1):
         figure.add_trace(go.Heatmap(

@@ -14,7 +14,7 @@ import math
 import time
 import zlib
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -396,41 +396,51 @@ def _number(value: float, decimals: int | None) -> str:
     return repr(float(value)) if decimals is None else f"{value:.{decimals}f}"
 
 
-def _weighted_sum(weights: np.ndarray, size: int, decimals: int | None, terms: int | None) -> str:
-    """'0.82*dark[3][3] - 0.79*dark[3][8] + … (141 more pixels)' over the `terms` largest weights (all of them when None)."""
-    order = np.argsort(-np.abs(weights), kind="stable")
-    shown = order if terms is None else order[:terms]
-    parts = []
-    for position, index in enumerate(shown):
-        row, column = divmod(int(index), size)
-        value = float(weights[index])
+def _terms(values: Sequence[float], names: Sequence[str], decimals: int | None) -> list[str]:
+    """['1.03*dark[7][7]', '- 0.98*dark[7][5]', '+ 0.25'] — the first term carries its sign alone."""
+    pieces = []
+    for position, (value, name) in enumerate(zip(values, names)):
+        number = _number(abs(float(value)), decimals) + (f"*{name}" if name else "")
         sign = "-" if value < 0 else "+"
-        text = f"{_number(abs(value), decimals)}*dark[{row}][{column}]"
-        parts.append(("-" + text if sign == "-" else text) if position == 0 else f" {sign} {text}")
-    hidden = len(weights) - len(shown)
-    if hidden:
-        parts.append(f" + … ({hidden} more pixels)")
-    return "".join(parts)
+        pieces.append((f"-{number}" if sign == "-" else number) if position == 0 else f"{sign} {number}")
+    return pieces
 
 
-def program_text(program: Program, terms: int | None = 3, decimals: int | None = 2) -> str:
+def _assignment(name: str, pieces: list[str], width: int | None) -> list[str]:
+    """`name = a + b + …` as lines of at most `width` characters (None: one line), continued inside brackets."""
+    head = f"    {name} = "
+    if width is None or len(head) + len(" ".join(pieces)) <= width:
+        return [head + " ".join(pieces)]
+    lines, current = [], head + "(" + pieces[0]
+    for piece in pieces[1:]:
+        if len(current) + 1 + len(piece) + 1 > width:
+            lines.append(current)
+            current = " " * (len(head) + 1) + piece
+        else:
+            current += " " + piece
+    return lines + [current + ")"]
+
+
+def program_text(program: Program, terms: int | None = 3, decimals: int | None = 2, width: int | None = None) -> str:
     """The program the network is, as Python a person can read. With `terms=None` every pixel's weight is
     written out and the text runs: `exec` it and `is_it_a_face(dark)` gives the network's answers (dark is
     a size × size list of darkness values). With `terms=k` only the k strongest pixels of each detector are
-    written and the rest summarised, for reading. `decimals=None` writes every number in full."""
+    written and the rest summarised ("+ …142 more"), for reading. `decimals=None` writes every number in full;
+    `width` wraps long lines (inside brackets, so the full text still runs)."""
     size = program.size
-    lines = ["def is_it_a_face(dark):  # dark[row][column]: how dark that pixel is, 0 = white … 1 = black"]
-    for index in range(len(program.hidden)):
+    lines = ["def is_it_a_face(dark):  # 0 = white … 1 = black"]
+    for index, weights in enumerate(program.hidden):
         name = f"detector_{index + 1}"
-        bias = float(program.hidden_bias[index])
-        sum_text = _weighted_sum(program.hidden[index], size, decimals, terms)
-        lines.append(f"    {name} = {sum_text} {'-' if bias < 0 else '+'} {_number(abs(bias), decimals)}")
+        order = np.argsort(-np.abs(weights), kind="stable")
+        shown = order if terms is None else order[:terms]
+        pixels = [f"dark[{int(i) // size}][{int(i) % size}]" for i in shown]
+        pieces = _terms([*weights[shown], program.hidden_bias[index]], [*pixels, ""], decimals)
+        if len(shown) < len(weights):
+            pieces.insert(len(shown), f"+ …{len(weights) - len(shown)} more")
+        lines += _assignment(name, pieces, width)
         lines.append(f"    if {name} < 0: {name} = 0")
-    score = " ".join(
-        f"{'-' if value < 0 else '+'} {_number(abs(float(value)), decimals)}*detector_{index + 1}"
-        for index, value in enumerate(program.out)
-    ).removeprefix("+ ").replace("- ", "-", 1 if program.out[0] < 0 else 0)
-    lines.append(f"    score = {score} {'-' if program.out_bias < 0 else '+'} {_number(abs(program.out_bias), decimals)}")
+    names = [f"detector_{index + 1}" for index in range(len(program.out))]
+    lines += _assignment("score", _terms([*program.out, program.out_bias], [*names, ""], decimals), width)
     lines.append('    if score > 0: return "face"')
     lines.append('    return "not a face"')
     return "\n".join(lines)

@@ -26,6 +26,7 @@ from pages.shared.layout import failed, keep, prepare_widget, remember, setup_pa
 
 DEFAULT = TemplateConfig()
 REPLAY_PAUSE = 0.35  # seconds per frame of the replay
+CODE_WIDTH = 56  # characters per line of the program shown: fits its column on a 1366-pixel-wide screen
 
 settings = setup_page("Programs as templates", "🧩")
 shared = stores()
@@ -107,16 +108,18 @@ def show_program(result: Race, searcher: str, tried: int, code_area, weights_are
     index = search.tried.index(at)
     chart_area.plotly_chart(race_chart(result.searches, marker=at), key=f"templates_race_{frame}")
     with code_area.container():
-        st.markdown(f"**The program {search.name.lower()} holds after {at:,} of {result.config.budget:,} tries** — "
-                    f"{search.error[index]:.0%} of the practice pictures wrong")
-        st.code(program_text(program, terms=3), language="python")
+        st.code(program_text(program, terms=2, width=CODE_WIDTH), language="python")
+        st.caption(f"The program {search.name.lower()} holds after {at:,} of {result.config.budget:,} tries: "
+                   f"{search.error[index]:.0%} of the practice pictures wrong. Only the 2 strongest of each "
+                   f"detector's {program.size ** 2} pixels are written out; below, all of them, and what each detector votes "
+                   "for (how much its total counts in the score).")
     weights_area.plotly_chart(detector_heatmaps(program, scale=weight_scale(search.snapshot_programs)),
                               key=f"templates_weights_{frame}")
 
 
 # ---------------------------------------------------------------------------------------------------- page
 st.title("Programs as templates")
-story_column, pictures_column = st.columns([3, 2])
+story_column, pictures_column = st.columns([5, 2])
 story_column.markdown(lesson_text("templates", "story"))
 
 prepare_widget("templates_budget", DEFAULT.budget, min(BUDGET_CHOICES), max(BUDGET_CHOICES))
@@ -131,22 +134,26 @@ except Exception as error:  # noqa: BLE001 - one line for the user, details in t
     failed("draw the pictures", error)
     st.stop()
 with pictures_column:
-    st.image(picture_strip(examples(data, face=True)), caption="Faces (practice pictures)", width="stretch")
-    st.image(picture_strip(examples(data, face=False)),
+    st.image(picture_strip(examples(data, face=True, count=6)), caption="Faces", width="stretch")
+    st.image(picture_strip(examples(data, face=False, count=6)),
              caption="Not faces: the same eyes and mouth, scrambled", width="stretch")
 
-controls = st.columns([3, 3, 4, 1.4], vertical_alignment="bottom")
-budget = controls[0].select_slider("Programs each search may try", options=BUDGET_CHOICES, key="templates_budget",
-                                   on_change=keep, args=("templates_budget",))
-searcher_index = controls[1].radio(
-    "Show the program found by", range(len(SEARCHERS)), format_func=lambda index: SEARCHER_NAMES[SEARCHERS[index]],
-    key="templates_searcher", on_change=keep, args=("templates_searcher",), horizontal=True,
-)
+search_column, program_column = st.columns([9, 11], gap="medium")
+with search_column:
+    controls = st.columns([1, 1], vertical_alignment="bottom")
+    budget = controls[0].select_slider("Programs each search may try", options=BUDGET_CHOICES,
+                                       key="templates_budget", on_change=keep, args=("templates_budget",))
+    searcher_index = controls[1].selectbox(
+        "Show the program found by", range(len(SEARCHERS)),
+        format_func=lambda index: SEARCHER_NAMES[SEARCHERS[index]], key="templates_searcher", on_change=keep,
+        args=("templates_searcher",),
+    )
 remember({"templates_budget": int(budget), "templates_searcher": int(searcher_index)})
 searcher = SEARCHERS[int(searcher_index)]
 
 try:
-    result = raced(config)
+    with search_column:
+        result = raced(config)
 except Exception as error:  # noqa: BLE001
     failed("run the search", error)
     st.stop()
@@ -155,13 +162,14 @@ search = result.search(searcher)
 points = list(search.snapshot_tried)
 if st.session_state.get("templates_tried") not in points:
     st.session_state["templates_tried"] = points[-1]
-tried = controls[2].select_slider("…after this many tries (drag to replay the search)", options=points,
-                                  key="templates_tried")
-controls[3].button("▶ Replay", on_click=start_replay, width="stretch",
-                   help="Watch the program change as the search goes on")
-
-chart_column, program_column = st.columns([5, 6])
-chart_area = chart_column.empty()
+with program_column:
+    replay_controls = st.columns([4, 1], vertical_alignment="bottom")
+    tried = replay_controls[0].select_slider("…after this many tries (drag to replay the search)", options=points,
+                                             key="templates_tried")
+    replay_controls[1].button("▶ Replay", on_click=start_replay, width="stretch",
+                              help="Watch the program change as the search goes on")
+chart_column = search_column
+chart_area = search_column.empty()
 code_area = program_column.empty()
 weights_area = program_column.empty()
 if st.session_state.pop("templates_animate", False):
@@ -176,8 +184,8 @@ with chart_column:
         [
             {
                 "search": each.name,
-                "practice pictures wrong": f"{each.final_error:.0%}",
-                "right on new pictures": f"{each.test_accuracy:.0%}",
+                "practice: wrong": f"{each.final_error:.0%}",
+                "new pictures: right": f"{each.test_accuracy:.0%}",
             }
             for each in result.searches
         ],
@@ -191,11 +199,11 @@ with st.expander("Under the hood"):
     st.markdown(lesson_text("templates", "under_the_hood"))
     st.markdown("The lines that made gradient descent's tries (from `core/templates.py`, `_search`):")
     st.code(nudge_lines(), language="python")
-    st.markdown(f"The program shown above leaves out all but the 3 strongest pixels of each detector. The whole "
+    st.markdown(f"The program shown above leaves out all but the 2 strongest pixels of each detector. The whole "
                 f"program {search.name.lower()} found, every one of its {config.num_weights} blanks written out, "
                 "runs as plain Python and gives exactly the network's answers:")
-    st.download_button("Download the whole program (is_it_a_face.py)", program_text(search.program, terms=None,
-                                                                                      decimals=None),
+    st.download_button("Download the whole program (is_it_a_face.py)",
+                       program_text(search.program, terms=None, decimals=None, width=100),
                        file_name="is_it_a_face.py", mime="text/x-python")
     st.markdown("The whole race on this page, from Python:")
     st.code(

@@ -117,3 +117,19 @@ def test_the_batch_size_lesson_trains_in_the_browser(fresh_server, page):
     _settle(page)
     assert page.locator(EXCEPTION).count() == 0
     screenshot(page, "batch_size")
+
+
+def test_the_templates_lesson_races_and_replays_in_the_browser(fresh_server, page):
+    """Test whether "Programs as templates" shows the race, the program as code and the detectors' weights, and
+    Replay steps through the search back to the last try with no exception box."""
+    page.goto(f"{fresh_server}/Programs_as_templates")
+    _settle(page)
+    page.get_by_text("holds after 300 of 300 tries").wait_for(timeout=120_000)
+    expect(page.get_by_text("def is_it_a_face").first).to_be_visible()
+    assert page.locator(EXCEPTION).count() == 0
+    page.get_by_role("button", name="Replay").click()
+    page.get_by_text("holds after 1 of 300 tries").wait_for(timeout=30_000)  # the replay starts at the first try
+    page.get_by_text("holds after 300 of 300 tries").wait_for(timeout=60_000)
+    _settle(page)
+    assert page.locator(EXCEPTION).count() == 0
+    screenshot(page, "templates")

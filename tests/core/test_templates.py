@@ -132,7 +132,7 @@ def test_the_program_text_is_the_network(default_races):
     data = make_data(result.config)
     for search in result.searches:
         namespace: dict = {}
-        exec(program_text(search.program, terms=None, decimals=None), namespace)  # noqa: S102 - our own text
+        exec(program_text(search.program, terms=None, decimals=None, width=100), namespace)  # noqa: S102 - our own text
         answers = np.array([namespace["is_it_a_face"](picture.tolist()) == "face" for picture in data.test_images])
         assert np.array_equal(answers, run_program(search.program, data.test_images) > 0), search.searcher
         assert np.mean(answers == data.test_labels) == pytest.approx(search.test_accuracy)
@@ -147,14 +147,17 @@ def test_the_program_text_is_the_network(default_races):
 
 def test_the_short_program_names_the_strongest_pixels():
     """Test whether the readable version lists each detector's largest weights first, with the right pixel
-    positions and signs, and says how many it left out."""
+    positions and signs, says how many it left out, and keeps to the line width it is given."""
     program = templates.Program(hidden=np.zeros((1, 144)), hidden_bias=np.array([-0.5]), out=np.array([-2.0]),
                                 out_bias=0.25)
     program.hidden[0, 3 * 12 + 8] = -1.5
     program.hidden[0, 11 * 12 + 0] = 0.75
     text = program_text(program, terms=2)
-    assert "detector_1 = -1.50*dark[3][8] + 0.75*dark[11][0] + … (142 more pixels) - 0.50" in text
+    assert "detector_1 = -1.50*dark[3][8] + 0.75*dark[11][0] + …142 more - 0.50" in text
     assert "score = -2.00*detector_1 + 0.25" in text
+    wrapped = program_text(program, terms=40, width=56)
+    assert max(len(line) for line in wrapped.splitlines()[1:]) <= 56
+    assert "+ …104 more - 0.50)" in wrapped
 
 
 def test_snapshots_replay_the_search(default_races):

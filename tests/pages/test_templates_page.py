@@ -10,7 +10,7 @@ PAGE = "pages/4_Programs_as_templates.py"
 
 def _searches(app) -> dict[str, tuple[str, str]]:  # type: ignore[no-untyped-def]
     table = app.dataframe[0].value
-    return {row["search"]: (row["practice pictures wrong"], row["right on new pictures"]) for _, row in table.iterrows()}
+    return {row["search"]: (row["practice: wrong"], row["new pictures: right"]) for _, row in table.iterrows()}
 
 
 def test_the_race_runs_and_the_budget_changes_it():
@@ -20,13 +20,13 @@ def test_the_race_runs_and_the_budget_changes_it():
     assert not app.exception
     assert app.title[0].value == "Programs as templates"
     assert set(_searches(app)) == {"Random search", "Hill climbing", "Gradient descent"}
-    text = " ".join(element.value for element in app.markdown)
+    text = " ".join(element.value for element in app.caption)
     assert "gradient descent holds after 300 of 300 tries" in text
     assert app.code[0].value.startswith("def is_it_a_face(dark):")
     before = _searches(app)
     app.select_slider(key="templates_budget").set_value(30).run()
     assert not app.exception
-    text = " ".join(element.value for element in app.markdown)
+    text = " ".join(element.value for element in app.caption)
     assert "after 30 of 30 tries" in text
     assert _searches(app) != before
     assert app.query_params["budget"] in ("30", ["30"])  # the link now describes this screen
@@ -35,13 +35,13 @@ def test_the_race_runs_and_the_budget_changes_it():
 def test_choosing_a_searcher_and_a_point_shows_its_program_then():
     """Test whether picking random search and an early point shows that searcher's program at that point."""
     app = open_app(PAGE)
-    app.radio(key="templates_searcher").set_value(0).run()
+    app.selectbox(key="templates_searcher").set_value(0).run()
     assert not app.exception
-    text = " ".join(element.value for element in app.markdown)
+    text = " ".join(element.value for element in app.caption)
     assert "random search holds after 300 of 300 tries" in text
     points = app.select_slider(key="templates_tried").options
     app.select_slider(key="templates_tried").set_value(points[3]).run()
-    text = " ".join(element.value for element in app.markdown)
+    text = " ".join(element.value for element in app.caption)
     assert f"random search holds after {points[3]} of 300 tries" in text
 
 
@@ -51,10 +51,10 @@ def test_a_shared_link_restores_the_race_and_replay_runs():
     assert not app.exception
     assert app.number_input(key="netlens_seed").value == 2
     assert app.select_slider(key="templates_budget").value == 100
-    text = " ".join(element.value for element in app.markdown)
+    text = " ".join(element.value for element in app.caption)
     assert "hill climbing holds after 100 of 100 tries" in text
     replay = next(button for button in app.button if "Replay" in button.label)
     replay.click().run()
     assert not app.exception
-    text = " ".join(element.value for element in app.markdown)
+    text = " ".join(element.value for element in app.caption)
     assert "hill climbing holds after 100 of 100 tries" in text
