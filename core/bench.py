@@ -51,6 +51,23 @@ def photo_benchmarks(repeats: int = 5) -> dict:
     }
 
 
+def lesson_benchmarks(repeats: int = 3) -> dict:
+    """Seconds of each learning lesson's default computation, pictures already drawn (the pages keep them):
+    the batch-size comparison (one run: it trains four networks) and the templates race (median)."""
+    if repeats < 1:
+        raise ValueError(f"repeats must be at least 1, got {repeats}")
+    from core import batch_size, templates
+
+    batch_config = batch_size.BatchConfig()
+    batch_data = batch_size.make_data(batch_config)
+    race_config = templates.TemplateConfig()
+    race_data = templates.make_data(race_config)
+    return {
+        "batch_size_comparison_seconds": round(batch_size.compare(batch_config, batch_data).seconds, 3),
+        "templates_race_seconds": round(_median_seconds(lambda: templates.race(race_config, race_data), repeats), 3),
+    }
+
+
 def run_benchmarks(repeats: int = 5) -> dict:
     """Train the default flagship model (twice: cold process, then warm), then time every attribution
     method on one 64×64 scene, all six together, NetLens's overhead over a bare Captum call, and the
@@ -101,4 +118,5 @@ def run_benchmarks(repeats: int = 5) -> dict:
         "all_methods_seconds": round(all_methods, 4),
         "ig_overhead_ratio": round(ours / bare, 3),
         **photo_benchmarks(repeats),
+        **lesson_benchmarks(),
     }

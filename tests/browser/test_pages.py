@@ -128,6 +128,7 @@ def test_the_templates_lesson_races_and_replays_in_the_browser(fresh_server, pag
     expect(page.get_by_text("def is_it_a_face").first).to_be_visible()
     assert page.locator(EXCEPTION).count() == 0
     page.get_by_role("button", name="Replay").click()
+    page.mouse.move(5, 700)  # no tooltip over the screenshot
     page.get_by_text("holds after 1 of 300 tries").wait_for(timeout=30_000)  # the replay starts at the first try
     page.get_by_text("holds after 300 of 300 tries").wait_for(timeout=60_000)
     _settle(page)
