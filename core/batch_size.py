@@ -7,20 +7,18 @@ Every step is a plain function of its inputs and an explicit seed; nothing here 
 
 from __future__ import annotations
 
-import math
-import sys
-import threading
 import time
-import zlib
-from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
+from core.runtime import short_gil_slices, single_thread
 from core.scenes import COARSE_CLASSES, draw_scenes, shortcut_specs
+from core.seeds import stream
+from core.tiny_network import build_mlp, to_inputs
 
 ALL = 0  # in `BatchConfig.batch_sizes`: "all the training pictures at once"
 BATCH_SIZE_CHOICES: tuple[int, ...] = (1, 4, 8, 16, 32, 64, 128, ALL)
@@ -143,80 +141,24 @@ class BatchProgress:
 ProgressCallback = Callable[[BatchProgress], None]
 
 
-def _stream(seed: int, name: str) -> int:
-    """An independent seed per purpose, so one set's size never changes another set's pictures."""
-    return int(np.random.SeedSequence([seed, zlib.crc32(name.encode())]).generate_state(1)[0])
-
-
 def wobble(values: Sequence[float]) -> float:
     """Sum of the rises between consecutive values: 0 for a curve that only goes down."""
     array = np.asarray(values, dtype=np.float64)
     return float(np.clip(np.diff(array), 0.0, None).sum()) if len(array) > 1 else 0.0
 
 
-# One picture per nudge means thousands of tiny PyTorch calls, and each one releases Python's GIL. When another
-# thread of the same process is busy (a web server's event loop serving other sessions, a file watcher), every
-# call can then wait up to the interpreter's switch interval (5 ms) to get the GIL back: measured on this 2-core
-# CPU, a comparison that takes 0.3 s alone took 40 s beside a busy thread, and 0.75 s with a 0.1 ms interval.
-# So training runs with short slices; the process's own interval comes back when the last training ends.
-SWITCH_INTERVAL = 0.0001
-_slices_lock = threading.Lock()
-_slices_users = 0
-_saved_interval = 0.0
-
-
-@contextmanager
-def short_gil_slices(interval: float = SWITCH_INTERVAL) -> Iterator[None]:
-    """Within this block (in any thread), Python switches threads every `interval` seconds at most."""
-    global _slices_users, _saved_interval
-    with _slices_lock:
-        if _slices_users == 0:
-            _saved_interval = sys.getswitchinterval()
-            sys.setswitchinterval(min(interval, _saved_interval))
-        _slices_users += 1
-    try:
-        yield
-    finally:
-        with _slices_lock:
-            _slices_users -= 1
-            if _slices_users == 0:
-                sys.setswitchinterval(_saved_interval)
-
-
 def make_data(config: BatchConfig) -> BatchData:
     """Bunnies and elephants at `config.image_size` pixels, half of the bunnies on grass; deterministic."""
-    train = draw_scenes(shortcut_specs(config.num_train, config.grass_rate, _stream(config.seed, "batch-train")),
+    train = draw_scenes(shortcut_specs(config.num_train, config.grass_rate, stream(config.seed, "batch-train")),
                         COARSE_CLASSES, config.image_size)
-    test = draw_scenes(shortcut_specs(config.num_test, config.grass_rate, _stream(config.seed, "batch-test")),
+    test = draw_scenes(shortcut_specs(config.num_test, config.grass_rate, stream(config.seed, "batch-test")),
                        COARSE_CLASSES, config.image_size)
     return BatchData(train.images, train.labels, test.images, test.labels)
 
 
-def to_inputs(images: np.ndarray) -> torch.Tensor:
-    """(N, H, W, 3) uint8 → (N, 3, H, W) float32, centred on 0 (values in [-0.5, 0.5])."""
-    if images.ndim != 4 or images.shape[-1] != 3:
-        raise ValueError(f"expected pictures shaped (N, H, W, 3), got {images.shape}")
-    return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float().div(255).sub(0.5).contiguous()
-
-
 def build_network(config: BatchConfig, seed: int) -> nn.Sequential:
-    """A tiny network: average 2×2 pixels, one hidden layer of `config.hidden` neurons, two outputs.
-    PyTorch's default initialisation, drawn from its own generator so the global RNG plays no part."""
-    side = config.image_size // 2
-    network = nn.Sequential(
-        nn.AvgPool2d(2),
-        nn.Flatten(),
-        nn.Linear(3 * side * side, config.hidden),
-        nn.ReLU(),
-        nn.Linear(config.hidden, len(COARSE_CLASSES)),
-    )
-    generator = torch.Generator().manual_seed(seed)
-    for module in network.modules():
-        if isinstance(module, nn.Linear):
-            nn.init.kaiming_uniform_(module.weight, a=math.sqrt(5), generator=generator)
-            bound = 1 / math.sqrt(module.weight.shape[1])
-            nn.init.uniform_(module.bias, -bound, bound, generator=generator)
-    return network
+    """A tiny network: average 2×2 pixels, one hidden layer of `config.hidden` neurons, two outputs."""
+    return build_mlp(config.image_size, config.hidden, len(COARSE_CLASSES), seed)
 
 
 @torch.no_grad()
@@ -239,8 +181,8 @@ def train_one(
     test_inputs, test_targets = to_inputs(data.test_images), torch.as_tensor(data.test_labels, dtype=torch.long)
     if len(inputs) != config.num_train:
         raise ValueError(f"expected {config.num_train} training pictures, got {len(inputs)}")
-    network = build_network(config, _stream(config.seed, "batch-weights"))
-    order_generator = torch.Generator().manual_seed(_stream(config.seed, "batch-order"))
+    network = build_network(config, stream(config.seed, "batch-weights"))
+    order_generator = torch.Generator().manual_seed(stream(config.seed, "batch-order"))
     optimizer = torch.optim.Adam(network.parameters(), lr=config.learning_rate, fused=True)
     loss_function = nn.CrossEntropyLoss()
     loss, right = _score(network, test_inputs, test_targets)
@@ -298,7 +240,7 @@ def compare(config: BatchConfig, data: BatchData, on_progress: ProgressCallback 
             on_progress(BatchProgress(index, len(sizes), size, size == config.num_train, seen, total,
                                       (index + seen / total) / len(sizes)))
 
-        with short_gil_slices():
+        with single_thread(), short_gil_slices():  # many small operations: see both in core.runtime
             runs.append(train_one(config, data, batch_size, on_seen))
     return Comparison(config, tuple(runs), time.perf_counter() - started)
 

@@ -7,7 +7,6 @@ The page, the command line and the tests all call these functions and get the sa
 from __future__ import annotations
 
 import time
-import zlib
 from dataclasses import asdict, dataclass
 from functools import cached_property
 from typing import Callable, Sequence
@@ -30,6 +29,7 @@ from core.scenes import (
     shortcut_specs,
     surprise_specs,
 )
+from core.seeds import stream
 from core.training import ProgressCallback, TrainConfig, TrainResult, accuracy, predict_proba, train
 
 # The method behind the page's headline figure. Occlusion literally covers each patch and watches the answer,
@@ -77,11 +77,6 @@ class ShortcutConfig:
         return (self.grass_rate, self.num_train, self.extra_pictures, self.seed, self.image_size, self.num_test, self.num_check)
 
 
-def _stream(seed: int, name: str) -> int:
-    """An independent seed per purpose, so changing one set's size never changes another set's pictures."""
-    return int(np.random.SeedSequence([seed, zlib.crc32(name.encode())]).generate_state(1)[0])
-
-
 @dataclass(frozen=True)
 class ShortcutData:
     """The four picture sets: training, ordinary test, surprise test, and the check set (half on grass)."""
@@ -101,13 +96,13 @@ class ShortcutData:
 def make_data(config: ShortcutConfig, on_progress: Callable[[float], None] | None = None) -> ShortcutData:
     """Draw every picture the experiment uses; deterministic for a given config. `on_progress(fraction)`
     is called as the four sets are drawn."""
-    specs = shortcut_specs(config.num_train, config.grass_rate, _stream(config.seed, "train"))
-    specs += surprise_specs(config.extra_pictures, _stream(config.seed, "extra"))
+    specs = shortcut_specs(config.num_train, config.grass_rate, stream(config.seed, "train"))
+    specs += surprise_specs(config.extra_pictures, stream(config.seed, "extra"))
     sets = {
         "train": specs,
-        "test": shortcut_specs(config.num_test, config.grass_rate, _stream(config.seed, "test")),
-        "surprise": surprise_specs(config.num_test, _stream(config.seed, "surprise")),
-        "check": shortcut_specs(config.num_check, 0.5, _stream(config.seed, "check")),
+        "test": shortcut_specs(config.num_test, config.grass_rate, stream(config.seed, "test")),
+        "surprise": surprise_specs(config.num_test, stream(config.seed, "surprise")),
+        "check": shortcut_specs(config.num_check, 0.5, stream(config.seed, "check")),
     }
     total, done, drawn = sum(map(len, sets.values())), 0, {}
     for name, chosen in sets.items():
@@ -124,7 +119,7 @@ def make_data(config: ShortcutConfig, on_progress: Callable[[float], None] | Non
 def train_model(config: ShortcutConfig, data: ShortcutData, on_progress: ProgressCallback | None = None) -> TrainResult:
     """Train the lesson's network on `data.train`."""
     return train(config.model_config, config.train_config, data.train.images, data.train.labels,
-                 seed=_stream(config.seed, "weights"), on_progress=on_progress)
+                 seed=stream(config.seed, "weights"), on_progress=on_progress)
 
 
 @dataclass(frozen=True)
@@ -204,7 +199,7 @@ def evidence_report(
             grass_area=float(area[GRASS]),
             seconds=time.perf_counter() - started,
         )
-    swap = background_swap(model, check, seed=_stream(seed, "swap"))
+    swap = background_swap(model, check, seed=stream(seed, "swap"))
     return EvidenceReport(results, swap, tuple(float(x) for x in area))
 
 

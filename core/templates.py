@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import math
 import time
-import zlib
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import numpy as np
 import torch
 
-from core.batch_size import short_gil_slices
-from core.runtime import single_thread
+from core.runtime import short_gil_slices, single_thread
+from core.seeds import stream
 
 SEARCHERS: tuple[str, ...] = ("random", "hill", "gradient")
 SEARCHER_NAMES: dict[str, str] = {
@@ -154,11 +153,6 @@ class Race:
 ProgressCallback = Callable[[str, int], None]  # (searcher, programs tried so far); may raise to stop
 
 
-def _stream(seed: int, name: str) -> int:
-    """An independent seed per purpose, so one set's size never changes another set's pictures."""
-    return int(np.random.SeedSequence([seed, zlib.crc32(name.encode())]).generate_state(1)[0])
-
-
 # ------------------------------------------------------------------------------------------------ pictures
 def _overlaps(boxes: list[tuple[int, int, int, int]]) -> bool:
     """True if any two (row, column, height, width) boxes touch or overlap (a one-pixel gap is required)."""
@@ -217,8 +211,8 @@ def draw_faces(count: int, config: TemplateConfig, seed: int) -> tuple[np.ndarra
 
 def make_data(config: TemplateConfig) -> FaceData:
     """Practice and test pictures from independent random streams of the seed."""
-    train = draw_faces(config.num_train, config, _stream(config.seed, "templates-train"))
-    test = draw_faces(config.num_test, config, _stream(config.seed, "templates-test"))
+    train = draw_faces(config.num_train, config, stream(config.seed, "templates-train"))
+    test = draw_faces(config.num_test, config, stream(config.seed, "templates-test"))
     return FaceData(train[0], train[1], test[0], test[1])
 
 
@@ -299,8 +293,8 @@ def _search(searcher: str, config: TemplateConfig, data: FaceData, on_tried: Cal
     started = time.perf_counter()
     inputs = torch.from_numpy(data.train_images.reshape(len(data.train_images), -1) - CENTRE)
     targets = torch.from_numpy(data.train_labels.astype(np.float32))
-    generator = torch.Generator().manual_seed(_stream(config.seed, f"templates-{searcher}"))
-    start = random_programs(1, config, torch.Generator().manual_seed(_stream(config.seed, "templates-start")))[0]
+    generator = torch.Generator().manual_seed(stream(config.seed, f"templates-{searcher}"))
+    start = random_programs(1, config, torch.Generator().manual_seed(stream(config.seed, "templates-start")))[0]
     snapshot_at = _snapshot_points(config.budget, config.snapshots)
     losses: list[float] = []
     errors: list[float] = []

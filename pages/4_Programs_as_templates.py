@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import time
 
 import numpy as np
@@ -22,7 +21,7 @@ from core.templates import (
     race,
 )
 from core import templates
-from pages.shared.layout import failed, keep, prepare_widget, remember, setup_page, stores
+from pages.shared.layout import failed, keep, prepare_widget, remember, setup_page, source_lines, stores
 
 DEFAULT = TemplateConfig()
 REPLAY_PAUSE = 0.35  # seconds per frame of the replay
@@ -90,15 +89,7 @@ def takeaway(result: Race) -> str:
 
 def nudge_lines() -> str:
     """The lines of the search that make gradient descent's tries: the code that just ran, from its source."""
-    try:
-        source = inspect.getsource(templates._search).splitlines()
-        start = next(i for i, line in enumerate(source) if 'if searcher == "gradient":' in line)
-        end = next(i for i, line in enumerate(source) if "optimizer.step()" in line)
-        lines = source[start + 1 : end + 1]
-        indent = len(lines[0]) - len(lines[0].lstrip())
-        return "\n".join(line[indent:] for line in lines)
-    except (OSError, StopIteration, TypeError):
-        return "# (source not available)"
+    return source_lines(templates._search, 'if searcher == "gradient":', "optimizer.step()")
 
 
 def show_program(result: Race, searcher: str, tried: int, code_area, weights_area, chart_area, frame: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 
 import streamlit as st
 
@@ -20,7 +19,7 @@ from core.batch_size import (
     train_one,
 )
 from core.lessons import lesson_text
-from pages.shared.layout import failed, keep, prepare_widget, remember, setup_page, stores
+from pages.shared.layout import failed, keep, prepare_widget, remember, setup_page, source_lines, stores
 
 DEFAULT = BatchConfig()
 DEFAULT_MASK = sum(1 << BATCH_SIZE_CHOICES.index(size) for size in DEFAULT.batch_sizes)
@@ -99,15 +98,7 @@ def takeaway(comparison: Comparison) -> str:
 
 def nudge_lines() -> str:
     """The lines of `train_one` that make the nudges: the code that just ran, straight from its source."""
-    try:
-        source = inspect.getsource(train_one).splitlines()
-        start = next(i for i, line in enumerate(source) if "for _ in range(config.passes)" in line)
-        end = next(i for i, line in enumerate(source) if "nudges += 1" in line)
-        lines = [line for line in source[start : end + 1] if "time.perf_counter" not in line and "busy" not in line]
-        indent = len(lines[0]) - len(lines[0].lstrip())
-        return "\n".join(line[indent:] for line in lines)
-    except (OSError, StopIteration, TypeError):
-        return "# (source not available)"
+    return source_lines(train_one, "for _ in range(config.passes)", "nudges += 1", skip=("time.perf_counter", "busy"))
 
 
 # ---------------------------------------------------------------------------------------------------- page

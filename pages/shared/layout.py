@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import inspect
 import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import streamlit as st
 
@@ -141,6 +143,20 @@ def setup_page(title: str, icon: str) -> Settings:
     remember({"netlens_presenter": int(presenter)}, in_url=False)
     st.markdown(PAGE_CSS + (PRESENTER_CSS if presenter else ""), unsafe_allow_html=True)
     return Settings(seed=int(seed), presenter=bool(presenter))
+
+
+def source_lines(function: Callable, first: str, last: str, skip: tuple[str, ...] = ()) -> str:
+    """The lines of `function`'s source from the one containing `first` to the one containing `last`, without
+    lines containing any of `skip`, dedented: the code that just ran, for an "under the hood" part."""
+    try:
+        source = inspect.getsource(function).splitlines()
+        start = next(i for i, line in enumerate(source) if first in line)
+        end = next(i for i, line in enumerate(source) if i >= start and last in line)
+        lines = [line for line in source[start : end + 1] if not any(part in line for part in skip)]
+        indent = len(lines[0]) - len(lines[0].lstrip())
+        return "\n".join(line[indent:] for line in lines)
+    except (OSError, StopIteration, TypeError):
+        return "# (source not available)"
 
 
 def map_legend(methods: list[str]) -> None:

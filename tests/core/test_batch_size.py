@@ -7,7 +7,7 @@ import math
 import pytest
 
 from core.batch_figures import cost_bars, learning_curves, per_nudge
-from core.batch_size import ALL, BatchConfig, BatchProgress, compare, make_data, run_comparison, short_gil_slices, wobble
+from core.batch_size import ALL, BatchConfig, BatchProgress, compare, make_data, run_comparison, wobble
 
 SMALL = BatchConfig(batch_sizes=(1, 3, 7, 50, ALL), passes=2, num_train=100, num_test=40, seed=5)
 
@@ -117,15 +117,3 @@ def test_figures_have_one_panel_and_one_bar_per_batch_size(small_comparison):
     assert [len(trace.x) for trace in bars.data] == [len(runs), len(runs)]
     with pytest.raises(ValueError):
         learning_curves([])
-
-
-def test_short_gil_slices_give_back_the_process_setting_when_the_last_training_ends():
-    import sys
-
-    before = sys.getswitchinterval()
-    with short_gil_slices(0.0002):
-        assert sys.getswitchinterval() == pytest.approx(0.0002)
-        with short_gil_slices(0.0002):  # a second session training at the same time
-            pass
-        assert sys.getswitchinterval() == pytest.approx(0.0002)
-    assert sys.getswitchinterval() == before
