@@ -53,18 +53,23 @@ def photo_benchmarks(repeats: int = 5) -> dict:
 
 def lesson_benchmarks(repeats: int = 3) -> dict:
     """Seconds of each learning lesson's default computation, pictures already drawn (the pages keep them):
-    the batch-size comparison (one run: it trains four networks) and the templates race (median)."""
+    the batch-size comparison (one run: it trains four networks), the templates race and the splits training
+    with the default 32 and with 1,024 practice pictures (medians)."""
     if repeats < 1:
         raise ValueError(f"repeats must be at least 1, got {repeats}")
-    from core import batch_size, templates
+    from core import batch_size, splits, templates
 
     batch_config = batch_size.BatchConfig()
     batch_data = batch_size.make_data(batch_config)
     race_config = templates.TemplateConfig()
     race_data = templates.make_data(race_config)
+    few, many = splits.SplitConfig(), splits.SplitConfig(num_practice=1024)
+    few_piles, many_piles = splits.make_piles(few), splits.make_piles(many)
     return {
         "batch_size_comparison_seconds": round(batch_size.compare(batch_config, batch_data).seconds, 3),
         "templates_race_seconds": round(_median_seconds(lambda: templates.race(race_config, race_data), repeats), 3),
+        "splits_training_seconds": round(_median_seconds(lambda: splits.train(few, few_piles), repeats), 3),
+        "splits_training_1024_seconds": round(_median_seconds(lambda: splits.train(many, many_piles), repeats), 3),
     }
 
 
