@@ -28,7 +28,7 @@ from core.shortcut import (
     train_model,
 )
 from core.training import TrainResult
-from pages.shared.layout import failed, keep, map_legend, prepare_widget, remember, setup_page, stores
+from pages.shared.layout import failed, keep, map_legend, prepare_widget, remember, setup_page, stores, story
 
 PICTURE_CHOICES = {
     "a picture it got right": "right",
@@ -190,7 +190,7 @@ def show_before_after(before: tuple, after: tuple, extra: int) -> None:  # type:
 
 # ---------------------------------------------------------------------------------------------------- page
 st.title("Bunnies and grass")
-st.markdown(lesson_text("bunnies", "story"))
+story("bunnies", settings.presenter)
 
 prepare_widget("bunnies_grass", 100, 50, 100)
 prepare_widget("bunnies_pictures", 2000, 500, 4000)

@@ -18,7 +18,7 @@ from core.house_prices import (
     typical_error,
 )
 from core.lessons import lesson_text
-from pages.shared.layout import setup_page
+from pages.shared.layout import setup_page, story
 
 STEP_SIZES = (1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 0.01, 0.02)
 KEYS = ("house_x", "house_y", "house_z")
@@ -72,7 +72,7 @@ st.session_state.setdefault("house_raw", False)
 st.session_state.setdefault("house_rate", 0.02)
 
 st.title("The house-price formula")
-st.markdown(lesson_text("house_prices", "story"))
+story("house_prices", settings.presenter)
 
 knob_column, figure_column = st.columns([2, 3])
 with knob_column:

@@ -21,7 +21,7 @@ from core.templates import (
     race,
 )
 from core import templates
-from pages.shared.layout import failed, keep, prepare_widget, remember, setup_page, source_lines, stores
+from pages.shared.layout import failed, keep, prepare_widget, remember, setup_page, source_lines, stores, story
 
 DEFAULT = TemplateConfig()
 REPLAY_PAUSE = 0.35  # seconds per frame of the replay
@@ -110,8 +110,14 @@ def show_program(result: Race, searcher: str, tried: int, code_area, weights_are
 
 # ---------------------------------------------------------------------------------------------------- page
 st.title("Programs as templates")
-story_column, pictures_column = st.columns([5, 2])
-story_column.markdown(lesson_text("templates", "story"))
+if settings.presenter:  # story folded away; the two kinds of picture side by side, so the race fits the screen
+    story("templates", presenter=True)
+    faces_column, others_column = st.columns(2)
+else:
+    story_column, pictures_column = st.columns([5, 2])
+    with story_column:
+        story("templates", presenter=False)
+    faces_column = others_column = pictures_column
 
 prepare_widget("templates_budget", DEFAULT.budget, min(BUDGET_CHOICES), max(BUDGET_CHOICES))
 prepare_widget("templates_searcher", SEARCHERS.index("gradient"), 0, len(SEARCHERS) - 1)
@@ -124,18 +130,18 @@ try:
 except Exception as error:  # noqa: BLE001 - one line for the user, details in the log
     failed("draw the pictures", error)
     st.stop()
-with pictures_column:
-    st.image(picture_strip(examples(data, face=True, count=6)), caption="Faces", width="stretch")
-    st.image(picture_strip(examples(data, face=False, count=6)),
-             caption="Not faces: the same eyes and mouth, scrambled", width="stretch")
+strip_width = 300 if settings.presenter else "stretch"
+faces_column.image(picture_strip(examples(data, face=True, count=6)), caption="Faces", width=strip_width)
+others_column.image(picture_strip(examples(data, face=False, count=6)), width=strip_width,
+                    caption="Not faces: same parts, scrambled")
 
 search_column, program_column = st.columns([9, 11], gap="medium")
 with search_column:
     controls = st.columns([1, 1], vertical_alignment="bottom")
-    budget = controls[0].select_slider("Programs each search may try", options=BUDGET_CHOICES,
+    budget = controls[0].select_slider("Programs each may try", options=BUDGET_CHOICES,
                                        key="templates_budget", on_change=keep, args=("templates_budget",))
     searcher_index = controls[1].selectbox(
-        "Show the program found by", range(len(SEARCHERS)),
+        "Show the program of", range(len(SEARCHERS)),
         format_func=lambda index: SEARCHER_NAMES[SEARCHERS[index]], key="templates_searcher", on_change=keep,
         args=("templates_searcher",),
     )
@@ -154,8 +160,8 @@ points = list(search.snapshot_tried)
 if st.session_state.get("templates_tried") not in points:
     st.session_state["templates_tried"] = points[-1]
 with program_column:
-    replay_controls = st.columns([4, 1], vertical_alignment="bottom")
-    tried = replay_controls[0].select_slider("…after this many tries (drag to replay the search)", options=points,
+    replay_controls = st.columns([2.4, 1], vertical_alignment="bottom")
+    tried = replay_controls[0].select_slider("…after this many tries (drag to replay)", options=points,
                                              key="templates_tried")
     replay_controls[1].button("▶ Replay", on_click=start_replay, width="stretch",
                               help="Watch the program change as the search goes on")

@@ -20,7 +20,7 @@ from core.splits import (
     practice_answers,
     train,
 )
-from pages.shared.layout import failed, keep, prepare_widget, remember, setup_page, source_lines, stores
+from pages.shared.layout import failed, keep, prepare_widget, remember, setup_page, source_lines, stores, story
 
 DEFAULT = SplitConfig()
 MEMORISED = 0.15  # a gap of 15 points or more between practice and final exam: it learnt by heart
@@ -117,7 +117,7 @@ def stop_lines() -> str:
 
 # ---------------------------------------------------------------------------------------------------- page
 st.title("Splitting the data")
-st.markdown(lesson_text("splits", "story"))
+story("splits", settings.presenter)
 
 prepare_widget("splits_pictures", DEFAULT.num_practice, min(PRACTICE_CHOICES), max(PRACTICE_CHOICES))
 prepare_widget("splits_shuffle", 0, 0, 1)

@@ -19,7 +19,7 @@ from core.batch_size import (
     train_one,
 )
 from core.lessons import lesson_text
-from pages.shared.layout import failed, keep, prepare_widget, remember, setup_page, source_lines, stores
+from pages.shared.layout import failed, keep, prepare_widget, remember, setup_page, source_lines, stores, story
 
 DEFAULT = BatchConfig()
 DEFAULT_MASK = sum(1 << BATCH_SIZE_CHOICES.index(size) for size in DEFAULT.batch_sizes)
@@ -103,7 +103,7 @@ def nudge_lines() -> str:
 
 # ---------------------------------------------------------------------------------------------------- page
 st.title("Batch size")
-st.markdown(lesson_text("batch_size", "story"))
+story("batch_size", settings.presenter)
 
 prepare_widget("batch_sizes", DEFAULT_MASK, 1, 2 ** len(BATCH_SIZE_CHOICES) - 1)
 prepare_widget("batch_passes", DEFAULT.passes, 1, max(PASS_CHOICES))

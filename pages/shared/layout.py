@@ -13,7 +13,7 @@ from typing import Callable
 import streamlit as st
 
 from core.explain import METHODS
-from core.lessons import SYLLABUS
+from core.lessons import SYLLABUS, lesson_text
 from core.overlay import LEGEND, UNSIGNED_LEGEND, colour_strip
 from core.runtime import configure_torch
 from core.shortcut import ShortcutConfig
@@ -143,6 +143,17 @@ def setup_page(title: str, icon: str) -> Settings:
     remember({"netlens_presenter": int(presenter)}, in_url=False)
     st.markdown(PAGE_CSS + (PRESENTER_CSS if presenter else ""), unsafe_allow_html=True)
     return Settings(seed=int(seed), presenter=bool(presenter))
+
+
+def story(lesson: str, presenter: bool) -> None:
+    """The lesson's story (assets/lessons/<lesson>/story.md): on screen, or in presenter mode folded away — the
+    presenter tells it — so that the controls and the main figure fit the projector."""
+    text = lesson_text(lesson, "story")
+    if presenter:
+        with st.expander("The story (presenter mode: tell it in your own words)"):
+            st.markdown(text)
+    else:
+        st.markdown(text)
 
 
 def source_lines(function: Callable, first: str, last: str, skip: tuple[str, ...] = ()) -> str:

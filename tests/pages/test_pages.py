@@ -91,6 +91,27 @@ def test_settings_survive_a_visit_to_another_page():
     assert app.number_input(key="netlens_seed").value == 7
 
 
+def test_presenter_mode_folds_the_story_away_on_every_lesson():
+    """Test whether, with presenter mode on, each built lesson shows its story only inside a collapsed
+    expander (the presenter tells it), so the controls and figure move up; and shows it openly otherwise."""
+    from core.lessons import SYLLABUS, lesson_text
+
+    app = _open()
+    app.toggle(key="netlens_presenter").set_value(True).run()
+    for lesson in SYLLABUS:
+        if lesson.page is None:
+            continue
+        app.switch_page(lesson.page).run()
+        assert not app.exception, lesson.title
+        folded = [expander for expander in app.expander if expander.label.startswith("The story")]
+        assert len(folded) == 1, lesson.title
+        first_line = folded[0].markdown[0].value.splitlines()[0]
+        assert all(first_line not in element.value for element in app.main.markdown
+                   if element not in folded[0].markdown), lesson.title
+    app.toggle(key="netlens_presenter").set_value(False).run()
+    assert not [expander for expander in app.expander if expander.label.startswith("The story")]
+
+
 def test_a_second_session_reuses_the_first_sessions_network(monkeypatch):
     """Test whether a second browser session with the same settings gets the trained network from the
     shared store instead of training again (thirty students, one training)."""
