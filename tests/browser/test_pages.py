@@ -26,6 +26,7 @@ def test_every_page_loads_without_an_exception_box(fresh_server, page):
     page.goto(fresh_server)
     _settle(page)
     page.get_by_role("heading", name="NetLens", exact=True).wait_for()
+    expect(page.locator('[data-testid="stSidebar"]').get_by_text("Splitting the data")).to_have_count(1, timeout=30_000)
     assert page.locator(EXCEPTION).count() == 0
     screenshot(page, "home")
     for lesson in SYLLABUS:
