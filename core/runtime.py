@@ -23,30 +23,22 @@ def configure_torch(threads: int | None = None) -> int:
     return count
 
 
-_single_lock = threading.Lock()
-_single_users = 0
-_saved_threads = 0
-
-
 @contextmanager
 def single_thread() -> Iterator[None]:
-    """Within this block (in any thread), torch computes on one thread. For work made of thousands of tiny
-    operations: with two threads each operation waits for the second core, and when another session keeps that
-    core busy a 3×144 by 144×200 product took 16 ms instead of 0.02 ms (measured on this 2-core CPU). The thread
-    count is process-wide; the previous count comes back when the last such block ends."""
-    global _single_users, _saved_threads
-    with _single_lock:
-        if _single_users == 0:
-            _saved_threads = torch.get_num_threads()
-            torch.set_num_threads(1)
-        _single_users += 1
+    """Within this block, torch computes on one thread for the calling Python thread. For work made of thousands
+    of tiny operations: with two threads each operation waits for the second core, and when another session keeps
+    that core busy a 3×144 by 144×200 product took 16 ms instead of 0.02 ms (measured on this 2-core CPU).
+    torch's (OpenMP) thread count belongs to each Python thread — every page run sets its own with
+    `configure_torch` — so each block sets and restores its own thread's count, and two sessions inside such
+    blocks at once both compute on one thread."""
+    saved = torch.get_num_threads()
+    if saved != 1:
+        torch.set_num_threads(1)
     try:
         yield
     finally:
-        with _single_lock:
-            _single_users -= 1
-            if _single_users == 0:
-                torch.set_num_threads(_saved_threads)
+        if torch.get_num_threads() != saved:
+            torch.set_num_threads(saved)
 
 
 # One picture per nudge means thousands of tiny PyTorch calls, and each one releases Python's GIL. When another

@@ -135,7 +135,8 @@ class Search:
         return next((tried for tried, value in zip(self.tried, self.error) if value <= error), None)
 
     def program_at(self, tried: int) -> tuple[int, Program]:
-        """The latest snapshot taken after at most `tried` programs (and how many it had tried by then)."""
+        """The latest snapshot taken after at most `tried` programs (and how many it had tried by then); the
+        first snapshot (after 1 try) for anything smaller."""
         index = max(0, int(np.searchsorted(self.snapshot_tried, tried, side="right")) - 1)
         return self.snapshot_tried[index], self.snapshot_programs[index]
 
@@ -289,7 +290,8 @@ def _search(searcher: str, config: TemplateConfig, data: FaceData, on_tried: Cal
     - hill climbing: the best program so far with every blank changed a little at random, kept if better;
     (for these two, "better" = fewer mistakes on the practice pictures, or as many but a lower loss)
     - gradient descent: the current program moved a little against the slope of the loss (backpropagation),
-      always kept. (Working out the slope costs about as much as two more tries; see `gradient_cost`.)"""
+      always kept. (Working out the slope costs about as much as two more tries: the backward run costs about
+      twice the forward one.)"""
     started = time.perf_counter()
     inputs = torch.from_numpy(data.train_images.reshape(len(data.train_images), -1) - CENTRE)
     targets = torch.from_numpy(data.train_labels.astype(np.float32))
@@ -443,10 +445,3 @@ def program_text(program: Program, terms: int | None = 3, decimals: int | None =
 def detector_images(program: Program) -> np.ndarray:
     """Each detector's pixel weights as a picture: (detectors, size, size), in the program's own units."""
     return program.hidden.reshape(len(program.hidden), program.size, program.size)
-
-
-def gradient_cost() -> str:
-    """Why gradient descent's tries are not free (shown under the hood)."""
-    return ("One gradient-descent try runs the program forwards on every practice picture (like any try) and then "
-            "backwards to find the slope of every blank at once; the backward run costs about twice the forward "
-            "one, so each of its tries costs about as much as three tries of the other two searchers.")

@@ -40,7 +40,7 @@ def raced(config: TemplateConfig) -> Race:
     area = st.empty()
     with area.container():
         bar = st.progress(0.0, text="Drawing the pictures…")
-        data: FaceData = shared.pictures.get_or_compute(config.data_key(), lambda: make_data(config))
+        data: FaceData = shared.small_pictures.get_or_compute(config.data_key(), lambda: make_data(config))
 
         def on_progress(searcher: str, tried: int) -> None:
             done = SEARCHERS.index(searcher) + tried / config.budget
@@ -53,7 +53,7 @@ def raced(config: TemplateConfig) -> Race:
 
 
 def pictures(config: TemplateConfig) -> FaceData:
-    return shared.pictures.get_or_compute(config.data_key(), lambda: make_data(config))  # type: ignore[return-value]
+    return shared.small_pictures.get_or_compute(config.data_key(), lambda: make_data(config))  # type: ignore[return-value]
 
 
 def examples(data: FaceData, face: bool, count: int = 8) -> np.ndarray:

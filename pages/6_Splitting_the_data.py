@@ -7,7 +7,7 @@ import inspect
 import streamlit as st
 
 from core.lessons import lesson_text
-from core.split_figures import PILE_NAMES, accuracy_curves, pile_strip
+from core.split_figures import accuracy_curves, pile_strip
 from core.splits import (
     PRACTICE_CHOICES,
     Piles,
@@ -37,7 +37,7 @@ def keep_shuffle() -> None:
 
 def piles_for(config: SplitConfig) -> Piles:
     """The three piles for `config`, drawn once per server and shared by every session."""
-    return shared.pictures.get_or_compute(config.data_key(), lambda: make_piles(config))  # type: ignore[return-value]
+    return shared.small_pictures.get_or_compute(config.data_key(), lambda: make_piles(config))  # type: ignore[return-value]
 
 
 def trained(config: SplitConfig) -> SplitRun:
@@ -90,8 +90,9 @@ def takeaway(run: SplitRun) -> str:
         lines.append(f"- **Partly memorised.** Practice {practice:.0%}, final exam {exam:.0%}: a gap of {gap} points. "
                      "More pictures to practise on close it further.")
     if run.best == 0:
+        why = "there was nothing to learn" if config.shuffle_answers else "practice never beat the untrained network"
         lines.append(f"- **When to stop:** the mock exam was best *before any practice* ({run.mock_score:.0%}) — "
-                     f"there was nothing to learn. The final exam at that moment: {run.exam_score:.0%}.")
+                     f"{why}. The final exam at that moment: {run.exam_score:.0%}.")
     else:
         lines.append(f"- **When to stop:** the mock exam was best after {run.stopped_at} nudges "
                      f"({run.mock_score:.0%}); stopping there, the final exam — opened once — says "
@@ -104,7 +105,7 @@ def takeaway(run: SplitRun) -> str:
 
 def loop_lines() -> str:
     """The lines of `train` that make the nudges and score the piles: the code that just ran."""
-    return source_lines(train, "while nudges < config.nudges", "score(nudges)", skip=("time.perf_counter", "busy"))
+    return source_lines(train, "while nudges < config.nudges", "break", skip=("time.perf_counter", "busy"))
 
 
 def stop_lines() -> str:
@@ -166,7 +167,7 @@ with figure_column:
         failed("train the network", error)
         st.stop()
     if run is None:
-        st.info(f"Three piles, no picture in two of them. The network (about {count_knobs(config):,} knobs) "
+        st.info(f"Three piles; no picture is in more than one. The network ({count_knobs(config):,} knobs) "
                 f"practises only on the {config.num_practice:,} practice pictures. Press **Train** — it takes a "
                 "second or two; after that, every change trains at once.")
         st.stop()

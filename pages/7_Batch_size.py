@@ -60,7 +60,7 @@ def compared(config: BatchConfig) -> Comparison:
     area = st.empty()
     with area.container():
         bar = st.progress(0.0, text=f"Drawing {config.num_train + config.num_test:,} pictures…")
-        data: BatchData = shared.pictures.get_or_compute(config.data_key(), lambda: make_data(config))
+        data: BatchData = shared.small_pictures.get_or_compute(config.data_key(), lambda: make_data(config))
         if shared.results.is_busy(("batch_size", config)):
             st.info("Someone else is training these very networks right now — waiting for their result.")
 

@@ -48,7 +48,9 @@ class Stores:
     """Results shared by every session of this server, in separate stores so that cheap, numerous items
     (maps of single pictures) never push out expensive ones (trained networks)."""
 
-    pictures: ResultStore  # drawn picture sets: ~50 MB each
+    pictures: ResultStore  # drawn picture sets of the bunny lesson: ~50 MB each
+    small_pictures: ResultStore  # the learning lessons' picture sets (≤ 5 MB each): kept apart, so a student
+    # dragging a slider through many sizes never pushes the bunny lesson's pictures out
     training: ResultStore  # trained networks: one training at a time on this 2-core CPU
     results: ResultStore  # scores and evidence reports
     maps: ResultStore  # maps of single pictures
@@ -67,6 +69,7 @@ def _stores(code_version: str) -> Stores:
     threading.Thread(target=warm_up, args=(ShortcutConfig().model_config,), daemon=True).start()
     return Stores(
         pictures=ResultStore(max_items=6),
+        small_pictures=ResultStore(max_items=32),
         training=ResultStore(max_items=64, max_parallel=1),
         results=ResultStore(max_items=128),
         maps=ResultStore(max_items=512),
@@ -166,7 +169,7 @@ def source_lines(function: Callable, first: str, last: str, skip: tuple[str, ...
         lines = [line for line in source[start : end + 1] if not any(part in line for part in skip)]
         indent = len(lines[0]) - len(lines[0].lstrip())
         return "\n".join(line[indent:] for line in lines)
-    except (OSError, StopIteration, TypeError):
+    except (OSError, StopIteration, TypeError, IndexError):
         return "# (source not available)"
 
 

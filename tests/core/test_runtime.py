@@ -7,7 +7,7 @@ import sys
 import pytest
 import torch
 
-from core.runtime import short_gil_slices, single_thread
+from core.runtime import configure_torch, short_gil_slices, single_thread
 from core.seeds import stream
 
 
@@ -33,6 +33,32 @@ def test_single_thread_gives_back_the_thread_count_even_after_an_error():
                 assert torch.get_num_threads() == 1
             assert torch.get_num_threads() == 1
             raise KeyboardInterrupt
+    assert torch.get_num_threads() == 2
+
+
+def test_two_sessions_inside_single_thread_blocks_at_once_both_get_one_thread():
+    """Test whether two script threads that each set two torch threads (as every page run does) both compute on
+    one thread inside their blocks at the same time, get their two back afterwards, and leave this thread alone."""
+    import threading
+
+    configure_torch(2)
+    seen: dict[str, int] = {}
+    both_inside = threading.Barrier(2, timeout=10)
+
+    def session(name: str) -> None:
+        configure_torch(2)
+        with single_thread():
+            both_inside.wait()
+            seen[name] = torch.get_num_threads()
+            both_inside.wait()
+        seen[f"{name} after"] = torch.get_num_threads()
+
+    threads = [threading.Thread(target=session, args=(name,)) for name in ("first", "second")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    assert seen == {"first": 1, "second": 1, "first after": 2, "second after": 2}
     assert torch.get_num_threads() == 2
 
 

@@ -149,3 +149,22 @@ def test_moving_a_slider_after_training_does_not_retrain(monkeypatch):
     assert app.query_params["trained"] in ("0", ["0"])  # the link no longer claims these settings were trained
     app.button[0].click().run()
     assert len(calls) == 2 and not any("You changed the settings" in box.value for box in app.info)
+
+
+def test_the_learning_lessons_keep_their_pictures_apart_from_the_bunny_lesson():
+    """Test whether the splits and templates lessons store their picture sets in the small-pictures store, so a
+    student dragging the practice-pile slider through every size cannot push the bunny lesson's ~50 MB sets out."""
+    from core.splits import SplitConfig
+    from core.templates import TemplateConfig
+    from pages.shared.layout import _code_version, _stores
+
+    app = _open("pages/6_Splitting_the_data.py")
+    for size in (16, 64, 128):
+        app.select_slider(key="splits_pictures").set_value(size).run()
+        assert not app.exception
+    app.switch_page("pages/4_Programs_as_templates.py").run()
+    assert not app.exception
+    shared = _stores(_code_version())
+    for key in [SplitConfig(num_practice=size).data_key() for size in (16, 64, 128)] + [TemplateConfig().data_key()]:
+        assert shared.small_pictures.get(key) is not None, key
+        assert shared.pictures.get(key) is None, key

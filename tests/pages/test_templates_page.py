@@ -46,15 +46,22 @@ def test_choosing_a_searcher_and_a_point_shows_its_program_then():
 
 
 def test_a_shared_link_restores_the_race_and_replay_runs():
-    """Test whether ?budget=100&searcher=1 opens on hill climbing with 100 tries, and Replay ends on the last try."""
+    """Test whether ?budget=100&searcher=1 opens on hill climbing with 100 tries, and Replay (from an early point)
+    draws every snapshot of the search in turn and ends on the last try."""
     app = open_app(PAGE, budget="100", searcher="1", seed="2")
     assert not app.exception
     assert app.number_input(key="netlens_seed").value == 2
     assert app.select_slider(key="templates_budget").value == 100
     text = " ".join(element.value for element in app.caption)
     assert "hill climbing holds after 100 of 100 tries" in text
+    points = app.select_slider(key="templates_tried").options
+    app.select_slider(key="templates_tried").set_value(points[2]).run()
+    assert f"hill climbing holds after {points[2]} of 100 tries" in " ".join(element.value for element in app.caption)
     replay = next(button for button in app.button if "Replay" in button.label)
     replay.click().run()
     assert not app.exception
     text = " ".join(element.value for element in app.caption)
     assert "hill climbing holds after 100 of 100 tries" in text
+    assert app.select_slider(key="templates_tried").value == 100
+    charts = [chart.proto.id for chart in app.get("plotly_chart")]  # each placeholder keeps its last frame
+    assert any(f"templates_race_replay_{len(points) - 1}" in chart for chart in charts)  # one frame per snapshot
