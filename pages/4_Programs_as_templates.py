@@ -21,7 +21,18 @@ from core.templates import (
     race,
 )
 from core import templates
-from pages.shared.layout import failed, keep, prepare_widget, remember, setup_page, source_lines, stores, story
+from pages.shared.layout import (
+    Report,
+    computed,
+    failed,
+    keep,
+    prepare_widget,
+    remember,
+    setup_page,
+    source_lines,
+    stores,
+    story,
+)
 
 DEFAULT = TemplateConfig()
 REPLAY_PAUSE = 0.35  # seconds per frame of the replay
@@ -32,24 +43,16 @@ shared = stores()
 
 
 def raced(config: TemplateConfig) -> Race:
-    """The race for `config`: from the shared store, or run now behind a progress bar (outside any Streamlit
-    cache function, so the bar never replays into another session)."""
-    found = shared.results.get(("templates", config))
-    if found is not None:
-        return found  # type: ignore[return-value]
-    area = st.empty()
-    with area.container():
-        bar = st.progress(0.0, text="Drawing the pictures…")
-        data: FaceData = shared.small_pictures.get_or_compute(config.data_key(), lambda: make_data(config))
+    """The race for `config`: from the shared store, or run now behind a progress bar."""
 
+    def compute(report: Report) -> Race:
         def on_progress(searcher: str, tried: int) -> None:
             done = SEARCHERS.index(searcher) + tried / config.budget
-            bar.progress(min(done / len(SEARCHERS), 1.0),
-                         text=f"{SEARCHER_NAMES[searcher]}: {tried:,} of {config.budget:,} programs tried…")
+            report(done / len(SEARCHERS), f"{SEARCHER_NAMES[searcher]}: {tried:,} of {config.budget:,} programs tried…")
 
-        result = shared.results.get_or_compute(("templates", config), lambda: race(config, data, on_progress))
-    area.empty()
-    return result  # type: ignore[return-value]
+        return race(config, pictures(config), on_progress)
+
+    return computed(shared.results, ("templates", config), "Drawing the pictures…", compute)
 
 
 def pictures(config: TemplateConfig) -> FaceData:

@@ -12,7 +12,6 @@ from core.splits import (
     PRACTICE_CHOICES,
     Piles,
     SplitConfig,
-    SplitProgress,
     SplitRun,
     count_knobs,
     early_stop,
@@ -20,7 +19,18 @@ from core.splits import (
     practice_answers,
     train,
 )
-from pages.shared.layout import failed, keep, prepare_widget, remember, setup_page, source_lines, stores, story
+from pages.shared.layout import (
+    Report,
+    computed,
+    failed,
+    keep,
+    prepare_widget,
+    remember,
+    setup_page,
+    source_lines,
+    stores,
+    story,
+)
 
 DEFAULT = SplitConfig()
 MEMORISED = 0.15  # a gap of 15 points or more between practice and final exam: it learnt by heart
@@ -41,26 +51,17 @@ def piles_for(config: SplitConfig) -> Piles:
 
 
 def trained(config: SplitConfig) -> SplitRun:
-    """The training for `config`: from the shared store, or trained now behind a progress bar (never inside a
-    Streamlit cache function, so the bar never replays into another session)."""
-    found = shared.results.get(("splits", config))
-    if found is not None:
-        return found  # type: ignore[return-value]
-    area = st.empty()
-    with area.container():
-        bar = st.progress(0.0, text=f"Drawing {config.num_practice + config.num_validation + config.num_test:,} "
-                                    "pictures…")
+    """The training for `config`: from the shared store, or trained now behind a progress bar."""
+
+    def compute(report: Report) -> SplitRun:
         piles = piles_for(config)
-        if shared.results.is_busy(("splits", config)):
-            st.info("Someone else is training this very network right now — waiting for their result.")
+        return train(config, piles, lambda progress: report(
+            progress.fraction, f"Practising on {config.num_practice:,} pictures… {progress.nudges} of "
+                               f"{progress.total} nudges"))
 
-        def on_progress(report: SplitProgress) -> None:
-            bar.progress(min(report.fraction, 1.0), text=f"Practising on {config.num_practice:,} pictures… "
-                                                         f"{report.nudges} of {report.total} nudges")
-
-        result = shared.results.get_or_compute(("splits", config), lambda: train(config, piles, on_progress))
-    area.empty()
-    return result  # type: ignore[return-value]
+    pictures = config.num_practice + config.num_validation + config.num_test
+    return computed(shared.results, ("splits", config), f"Drawing {pictures:,} pictures…", compute,
+                    "Someone else is training this very network right now — waiting for their result.")
 
 
 def takeaway(run: SplitRun) -> str:

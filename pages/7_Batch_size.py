@@ -19,7 +19,18 @@ from core.batch_size import (
     train_one,
 )
 from core.lessons import lesson_text
-from pages.shared.layout import failed, keep, prepare_widget, remember, setup_page, source_lines, stores, story
+from pages.shared.layout import (
+    Report,
+    computed,
+    failed,
+    keep,
+    prepare_widget,
+    remember,
+    setup_page,
+    source_lines,
+    stores,
+    story,
+)
 
 DEFAULT = BatchConfig()
 DEFAULT_MASK = sum(1 << BATCH_SIZE_CHOICES.index(size) for size in DEFAULT.batch_sizes)
@@ -52,28 +63,21 @@ def describe(config: BatchConfig) -> str:
 
 
 def compared(config: BatchConfig) -> Comparison:
-    """The comparison for `config`: from the shared store, or trained now behind a progress bar (never inside
-    a Streamlit cache function, so the bar never replays into another session)."""
-    found = shared.results.get(("batch_size", config))
-    if found is not None:
-        return found  # type: ignore[return-value]
-    area = st.empty()
-    with area.container():
-        bar = st.progress(0.0, text=f"Drawing {config.num_train + config.num_test:,} pictures…")
+    """The comparison for `config`: from the shared store, or trained now behind a progress bar."""
+
+    def compute(report: Report) -> Comparison:
         data: BatchData = shared.small_pictures.get_or_compute(config.data_key(), lambda: make_data(config))
-        if shared.results.is_busy(("batch_size", config)):
-            st.info("Someone else is training these very networks right now — waiting for their result.")
 
-        def on_progress(report: BatchProgress) -> None:
-            name = f"all {report.batch_size} pictures" if report.everything else \
-                f"{report.batch_size} picture{'s' if report.batch_size != 1 else ''}"
-            bar.progress(min(report.fraction, 1.0),
-                         text=f"Learning with {name} per nudge ({report.run_index + 1} of {report.runs})… "
-                              f"{report.seen:,} of {report.examples_seen:,} pictures seen")
+        def on_progress(progress: BatchProgress) -> None:
+            name = f"all {progress.batch_size} pictures" if progress.everything else \
+                f"{progress.batch_size} picture{'s' if progress.batch_size != 1 else ''}"
+            report(progress.fraction, f"Learning with {name} per nudge ({progress.run_index + 1} of "
+                                      f"{progress.runs})… {progress.seen:,} of {progress.examples_seen:,} pictures seen")
 
-        result = shared.results.get_or_compute(("batch_size", config), lambda: compare(config, data, on_progress))
-    area.empty()
-    return result  # type: ignore[return-value]
+        return compare(config, data, on_progress)
+
+    return computed(shared.results, ("batch_size", config), f"Drawing {config.num_train + config.num_test:,} pictures…",
+                    compute, "Someone else is training these very networks right now — waiting for their result.")
 
 
 def takeaway(comparison: Comparison) -> str:

@@ -8,7 +8,7 @@ import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Hashable, TypeVar
 
 import streamlit as st
 
@@ -21,6 +21,8 @@ from core.store import ResultStore
 from core.training import warm_up
 
 LOG = logging.getLogger("netlens")
+T = TypeVar("T")
+Report = Callable[[float, str], None]  # (fraction done, text under the bar)
 PAGE_CSS = """
 <style>
 [data-testid="stMainBlockContainer"] { padding-top: 2.5rem; }
@@ -80,6 +82,25 @@ def stores() -> Stores:
     """The server's shared stores. Created with its first visit, which also warms up the CPU kernels in
     the background."""
     return _stores(_code_version())
+
+
+def computed(store: ResultStore, key: Hashable, first_text: str, compute: Callable[[Report], T],
+             busy_text: str | None = None) -> T:
+    """The stored result for `key`, or `compute(report)` run now behind a progress bar that it moves with
+    `report(fraction, text)`, then stored for every session. Never inside a Streamlit cache function, so the bar
+    never replays into another session (PITFALLS.md). `busy_text` is shown while another session computes it."""
+    found = store.get(key)
+    if found is not None:
+        return found  # type: ignore[return-value]
+    area = st.empty()
+    with area.container():
+        bar = st.progress(0.0, text=first_text)
+        if busy_text and store.is_busy(key):
+            st.info(busy_text)
+        result = store.get_or_compute(key, lambda: compute(
+            lambda fraction, text: bar.progress(min(max(fraction, 0.0), 1.0), text=text)))
+    area.empty()
+    return result
 
 
 def failed(action: str, error: Exception) -> None:
