@@ -110,7 +110,6 @@ class Search:
     snapshots of its program along the way, and how its final program does on the test pictures."""
 
     searcher: str
-    tried: tuple[int, ...]  # programs tried so far at each point of the curve
     loss: tuple[float, ...]  # average loss on the practice pictures of the program it holds at that point
     error: tuple[float, ...]  # fraction of practice pictures that program gets wrong
     snapshot_tried: tuple[int, ...]  # programs tried when each snapshot was taken
@@ -121,6 +120,11 @@ class Search:
     @property
     def name(self) -> str:
         return SEARCHER_NAMES[self.searcher]
+
+    @property
+    def tried(self) -> tuple[int, ...]:
+        """Programs tried so far at each point of the curves: 1, 2, … budget (one point per try)."""
+        return tuple(range(1, len(self.error) + 1))
 
     @property
     def final_error(self) -> float:
@@ -360,7 +364,6 @@ def _search(searcher: str, config: TemplateConfig, data: FaceData, on_tried: Cal
     final = to_program(best, config)
     return Search(
         searcher=searcher,
-        tried=tuple(range(1, config.budget + 1)),
         loss=tuple(losses),
         error=tuple(errors),
         snapshot_tried=tuple(snapshot_tried),

@@ -99,7 +99,7 @@ def show_program(result: Race, searcher: str, tried: int, code_area, weights_are
     """Draw the program `searcher` held after `tried` programs into the three areas."""
     search = result.search(searcher)
     at, program = search.program_at(tried)
-    index = search.tried.index(at)
+    index = at - 1  # the curves have one point per try
     chart_area.plotly_chart(race_chart(result.searches, marker=at), key=f"templates_race_{frame}")
     with code_area.container():
         st.code(program_text(program, terms=2, width=CODE_WIDTH), language="python")
