@@ -1,11 +1,11 @@
-"""NetLens home: what it is, and the syllabus."""
+"""NetLens home: what it is, and the syllabus (generated from core.lessons.SYLLABUS)."""
 
 import streamlit as st
 
 from core.lessons import SYLLABUS
 from pages.shared.layout import setup_page
 
-setup_page("Home", "🔍")
+setup_page()
 st.title("NetLens")
 st.markdown(
     "**NetLens shows what a neural network is actually doing.** It trains small networks live, in seconds, "
@@ -13,9 +13,10 @@ st.markdown(
 )
 st.subheader("Lessons")
 for number, lesson in enumerate(SYLLABUS, start=1):
-    if lesson.page is not None:
+    page = getattr(lesson, "page", None)
+    if page:
         with st.container(border=True):
             st.markdown(f"{number}. **{lesson.title}** — {lesson.idea}")
-            st.page_link(lesson.page, label=f"Open “{lesson.title}”", icon=":material/arrow_forward:")
+            st.page_link(page, label=f"Open “{lesson.title}”", icon=":material/arrow_forward:")
     else:
         st.markdown(f"{number}. {lesson.title} — {lesson.idea} *(being written)*")

@@ -28,7 +28,7 @@ from core.shortcut import (
     train_model,
 )
 from core.training import TrainResult
-from pages.shared.layout import failed, keep, map_legend, prepare_widget, remember, setup_page, stores, story
+from pages.shared.legacy import failed, keep, map_legend, prepare_widget, remember, setup_page, stores, story
 
 PICTURE_CHOICES = {
     "a picture it got right": "right",
@@ -62,7 +62,7 @@ def trained(config: ShortcutConfig) -> tuple[ShortcutData, TrainResult, Evaluati
             )
             if shared.training.is_busy(config):
                 st.info("Someone else is training this very network right now — waiting for their result.")
-            elif shared.training.is_full():
+            elif shared.training.queue is not None and shared.training.queue.running:
                 st.info("Another session is training a network right now; yours starts as soon as it is done.")
             bar.progress(0.0, text="Learning…")
             chart = st.empty()

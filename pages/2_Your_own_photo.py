@@ -25,7 +25,7 @@ from core.photo import (
 from core.photo_model import load_photo_model, model_view
 from core.scenes import COARSE_CLASSES
 from core.training import predict_proba
-from pages.shared.layout import failed, map_legend, setup_page, stores, story
+from pages.shared.legacy import failed, map_legend, setup_page, stores, story
 
 PHOTOS = Path(__file__).resolve().parent.parent / "assets" / "photos"
 SAMPLES = {"a cat": "chelsea.jpg", "a cup of coffee": "coffee.jpg", "a photographer with a tripod": "camera.jpg",

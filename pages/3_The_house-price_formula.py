@@ -18,7 +18,7 @@ from core.house_prices import (
     typical_error,
 )
 from core.lessons import lesson_text
-from pages.shared.layout import setup_page, story
+from pages.shared.legacy import setup_page, story
 
 STEP_SIZES = (1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 0.01, 0.02)
 KEYS = ("house_x", "house_y", "house_z")

@@ -21,7 +21,7 @@ from core.templates import (
     race,
 )
 from core import templates
-from pages.shared.layout import (
+from pages.shared.legacy import (
     Report,
     computed,
     failed,

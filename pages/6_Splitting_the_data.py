@@ -19,7 +19,7 @@ from core.splits import (
     practice_answers,
     train,
 )
-from pages.shared.layout import (
+from pages.shared.legacy import (
     Report,
     computed,
     failed,

@@ -19,7 +19,7 @@ from core.batch_size import (
     train_one,
 )
 from core.lessons import lesson_text
-from pages.shared.layout import (
+from pages.shared.legacy import (
     Report,
     computed,
     failed,

@@ -1,28 +1,25 @@
-"""What every NetLens page has in common: page config, navigation, the shared sidebar, the result store."""
+"""What every NetLens page has in common: page config, navigation, the shared sidebar, the shared stores."""
 
 from __future__ import annotations
 
-import hashlib
-import inspect
 import logging
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable, Hashable, TypeVar
 
 import streamlit as st
 
 from core.explain import METHODS
-from core.lessons import SYLLABUS, lesson_text
+from core.fit import Progress, ProgressCallback
+from core.lesson import lesson_text
+from core.lessons import SYLLABUS, lesson
 from core.overlay import LEGEND, UNSIGNED_LEGEND, colour_strip
 from core.runtime import configure_torch
-from core.shortcut import ShortcutConfig
-from core.store import ResultStore
+from core.store import Cache, QueueFull, ResultStore, TrainingQueue, code_version
 from core.training import warm_up
 
 LOG = logging.getLogger("netlens")
 T = TypeVar("T")
-Report = Callable[[float, str], None]  # (fraction done, text under the bar)
 PAGE_CSS = """
 <style>
 [data-testid="stMainBlockContainer"] { padding-top: 2.5rem; }
@@ -45,60 +42,56 @@ class Settings:
     presenter: bool
 
 
-@dataclass(frozen=True)
-class Stores:
-    """Results shared by every session of this server, in separate stores so that cheap, numerous items
-    (maps of single pictures) never push out expensive ones (trained networks)."""
-
-    pictures: ResultStore  # drawn picture sets of the bunny lesson: ~50 MB each
-    small_pictures: ResultStore  # the learning lessons' picture sets (≤ 5 MB each): kept apart, so a student
-    # dragging a slider through many sizes never pushes the bunny lesson's pictures out
-    training: ResultStore  # trained networks: one training at a time on this 2-core CPU
-    results: ResultStore  # scores and evidence reports
-    maps: ResultStore  # maps of single pictures
-
-
-def _code_version() -> str:
-    """Changes whenever a core/ file changes, so a server that keeps running across an update starts
-    fresh stores instead of mixing results (and classes) from old and new code."""
-    core = Path(__file__).resolve().parents[2] / "core"
-    stamps = sorted((path.name, path.stat().st_mtime_ns, path.stat().st_size) for path in core.glob("*.py"))
-    return hashlib.sha1(repr(stamps).encode()).hexdigest()
-
-
 @st.cache_resource(max_entries=1)
-def _stores(code_version: str) -> Stores:
-    threading.Thread(target=warm_up, args=(ShortcutConfig().model_config,), daemon=True).start()
-    return Stores(
-        pictures=ResultStore(max_items=6),
-        small_pictures=ResultStore(max_items=32),
-        training=ResultStore(max_items=64, max_parallel=1),
-        results=ResultStore(max_items=128),
-        maps=ResultStore(max_items=512),
-    )
+def _cache(code_version: str) -> Cache:
+    from core.models import ModelConfig
+
+    threading.Thread(target=warm_up, args=(ModelConfig(),), daemon=True).start()
+    return Cache(TrainingQueue(slots=1))
 
 
-def stores() -> Stores:
-    """The server's shared stores. Created with its first visit, which also warms up the CPU kernels in
-    the background."""
-    return _stores(_code_version())
+def cache() -> Cache:
+    """The server's shared stores, per lesson and kind, and its one training queue. Created with its first
+    visit, which also warms up the CPU kernels in the background; a code update starts fresh stores."""
+    return _cache(code_version())
 
 
-def computed(store: ResultStore, key: Hashable, first_text: str, compute: Callable[[Report], T],
+def store(lesson: str, kind: str) -> ResultStore:
+    """The shared store of one lesson's results of one kind ("pictures", "training", "results", "maps");
+    "training" stores compute in the server's one training queue."""
+    return cache().store(lesson, kind)
+
+
+def computed(store: ResultStore, key: Hashable, first_text: str, compute: Callable[[ProgressCallback], T],
              busy_text: str | None = None) -> T:
-    """The stored result for `key`, or `compute(report)` run now behind a progress bar that it moves with
-    `report(fraction, text)`, then stored for every session. Never inside a Streamlit cache function, so the bar
-    never replays into another session (PITFALLS.md). `busy_text` is shown while another session computes it."""
+    """The stored result for `key`, or `compute(on_progress)` run now behind a progress bar that each
+    `Progress` report moves, then stored for every session. In a "training" store it first waits for its
+    turn in the training queue, showing its place. Never inside a Streamlit cache function, so the bar never
+    replays into another session (PITFALLS.md). `busy_text` is shown while another session computes it."""
     found = store.get(key)
     if found is not None:
         return found  # type: ignore[return-value]
     area = st.empty()
     with area.container():
         bar = st.progress(0.0, text=first_text)
+        note = st.empty()
         if busy_text and store.is_busy(key):
-            st.info(busy_text)
-        result = store.get_or_compute(key, lambda: compute(
-            lambda fraction, text: bar.progress(min(max(fraction, 0.0), 1.0), text=text)))
+            note.info(busy_text)
+
+        def on_wait(place: int) -> None:
+            ahead = "you are next" if place == 1 else f"{place - 1} ahead of you"
+            note.info(f"The server trains one network at a time for everyone: waiting for its turn ({ahead}).")
+
+        def on_progress(progress: Progress) -> None:
+            bar.progress(min(max(progress.fraction, 0.0), 1.0), text=progress.text)
+
+        try:
+            result = store.get_or_compute(key, lambda: (note.empty(), compute(on_progress))[1], on_wait=on_wait)
+        except QueueFull:
+            area.empty()
+            st.warning("The server is very busy right now: too many trainings are waiting. Please try again in a "
+                       "minute.")
+            st.stop()
     area.empty()
     return result
 
@@ -110,63 +103,44 @@ def failed(action: str, error: Exception) -> None:
              "restart the dashboard.")
 
 
-def _url_int(name: str, default: int, low: int, high: int) -> int:
-    """An integer from the address bar, or `default` when it is missing or not a sensible number."""
-    try:
-        value = int(st.query_params.get(name, default))
-    except ValueError:
-        return default
-    return value if low <= value <= high else default
+def url_flag(key: str, value: bool) -> None:
+    """Keep a flag that is not a widget (e.g. "trained": results are on screen) in the address bar as `key=1`."""
+    if value and st.query_params.get(key) != "1":
+        st.query_params[key] = "1"
+    elif not value and key in st.query_params:
+        del st.query_params[key]
 
 
-def prepare_widget(key: str, default: int, low: int, high: int) -> None:
-    """Give widget `key` its value before it is drawn: what this session chose last, else the address
-    bar's `?name=` (name = key after its page prefix), else `default`. Streamlit forgets a widget's value
-    when another page is shown, so the choice lives on under `_key` (kept by `keep` and `remember`)."""
-    stored = f"_{key}"
-    if stored not in st.session_state:
-        st.session_state[stored] = _url_int(key.split("_", 1)[-1], default, low, high)
-    st.session_state[key] = st.session_state[stored]
+def _seed_widget() -> int:
+    """The sidebar's seed, bound to `?seed=` and carried from page to page (a bound widget alone would fall back
+    to its default on a page whose address has no `seed`)."""
+    kept = st.session_state.get("_netlens_seed", 0)
+    if "seed" not in st.query_params and kept != 0:
+        st.session_state["seed"] = kept
+    seed = st.number_input("Seed (the same seed gives everyone the same results)", 0, 999_999, step=1, key="seed",
+                           bind="query-params")
+    st.session_state["_netlens_seed"] = int(seed)
+    return int(seed)
 
 
-def keep(key: str) -> None:
-    """on_change callback for a prepared widget: remember the value the user just chose."""
-    st.session_state[f"_{key}"] = st.session_state[key]
-
-
-def remember(values: dict[str, int], in_url: bool = True) -> None:
-    """Keep widget values for this session and write them into the address bar (name = key after its
-    page prefix), so the link reproduces this screen."""
-    for key, value in values.items():
-        st.session_state[f"_{key}"] = value
-        if not in_url:
-            continue
-        name = key.split("_", 1)[-1]
-        if st.query_params.get(name) != str(value):
-            st.query_params[name] = str(value)
-
-
-def setup_page(title: str, icon: str) -> Settings:
-    """Page config, torch threads, navigation and the shared sidebar (seed, presenter mode)."""
+def setup_page(lesson_id: str | None = None, title: str = "Home", icon: str = "🔍") -> Settings:
+    """Page config, torch threads, navigation and the shared sidebar (seed, presenter mode) for the lesson
+    `lesson_id` (None: the home page)."""
+    if lesson_id is not None:
+        entry = lesson(lesson_id)
+        title, icon = entry.title, entry.icon
     st.set_page_config(page_title=f"{title} · NetLens", page_icon=icon, layout="wide")
     configure_torch()
-    prepare_widget("netlens_seed", 0, 0, 999_999)
-    prepare_widget("netlens_presenter", 0, 0, 1)
-    st.session_state["netlens_presenter"] = bool(st.session_state["netlens_presenter"])  # a toggle wants a bool
     with st.sidebar:
         st.page_link("streamlit_app.py", label="NetLens home", icon=":material/home:")
-        for lesson in SYLLABUS:
-            if lesson.page is not None:
-                st.page_link(lesson.page, label=lesson.title)
+        for entry in SYLLABUS:
+            if getattr(entry, "page", None):
+                st.page_link(entry.page, label=entry.title)
         st.divider()
-        seed = st.number_input("Seed (the same seed gives everyone the same results)", 0, 999_999, step=1,
-                               key="netlens_seed", on_change=keep, args=("netlens_seed",))
-        presenter = st.toggle("Presenter mode (large type)", key="netlens_presenter", on_change=keep,
-                              args=("netlens_presenter",))
-    remember({"netlens_seed": int(seed)})
-    remember({"netlens_presenter": int(presenter)}, in_url=False)
+        seed = _seed_widget()
+        presenter = st.toggle("Presenter mode (large type)", key="presenter", persist_state="session")
     st.markdown(PAGE_CSS + (PRESENTER_CSS if presenter else ""), unsafe_allow_html=True)
-    return Settings(seed=int(seed), presenter=bool(presenter))
+    return Settings(seed=seed, presenter=bool(presenter))
 
 
 def story(lesson: str, presenter: bool) -> None:
@@ -178,20 +152,6 @@ def story(lesson: str, presenter: bool) -> None:
             st.markdown(text)
     else:
         st.markdown(text)
-
-
-def source_lines(function: Callable, first: str, last: str, skip: tuple[str, ...] = ()) -> str:
-    """The lines of `function`'s source from the one containing `first` to the one containing `last`, without
-    lines containing any of `skip`, dedented: the code that just ran, for an "under the hood" part."""
-    try:
-        source = inspect.getsource(function).splitlines()
-        start = next(i for i, line in enumerate(source) if first in line)
-        end = next(i for i, line in enumerate(source) if i >= start and last in line)
-        lines = [line for line in source[start : end + 1] if not any(part in line for part in skip)]
-        indent = len(lines[0]) - len(lines[0].lstrip())
-        return "\n".join(line[indent:] for line in lines)
-    except (OSError, StopIteration, TypeError, IndexError):
-        return "# (source not available)"
 
 
 def map_legend(methods: list[str]) -> None:
