@@ -105,3 +105,14 @@ def screenshot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
     page.screenshot(path=str(SCREENSHOTS / f"{name}_full.png"))
     page.set_viewport_size(viewport)
     return path
+
+
+EXCEPTION = '[data-testid="stException"]'
+
+
+def settle(page) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the app has finished running its script."""
+    page.wait_for_selector('[data-testid="stApp"]', timeout=60_000)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000
+    )
