@@ -1,4 +1,5 @@
-"""The `netlens` command: the lessons' experiments headless, as JSON, photo explanations, the benchmark and the app."""
+"""The `netlens` command: every lesson headless (`netlens <id>`, generated from the syllabus), photo
+explanations, the benchmark and the app."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import subprocess
 import sys
 import time
+import typing
 from pathlib import Path
 
 import numpy as np
@@ -14,26 +16,39 @@ import numpy as np
 from core.runtime import configure_torch
 
 ROOT = Path(__file__).resolve().parent.parent
+ALIASES: dict[str, tuple[str, ...]] = {"bunnies": ("shortcut",)}  # older command names that keep working
 
 
-def _shortcut(args: argparse.Namespace) -> int:
-    from core.shortcut import ShortcutConfig, run
+def _lesson_command(args: argparse.Namespace) -> int:
+    """`netlens <lesson id> [settings as flags] [--json]`: the lesson's run, headless, as JSON or plain lines."""
+    from core.lesson import settings_from_flags
+    from core.lessons import lesson
 
-    config = ShortcutConfig(grass_rate=args.grass, seed=args.seed, num_train=args.pictures, extra_pictures=args.extra)
-    methods = [m.strip() for m in args.methods.split(",") if m.strip()] or _methods()
-    result = run(config, methods=methods)
+    chosen = lesson(args.lesson)
+    settings = settings_from_flags(chosen.settings, args)
+    report = chosen.report(chosen.run(settings, None))
+    if args.json or chosen.summary is None:
+        print(json.dumps(report, indent=2))
+    else:
+        print(chosen.summary(report))
+    return 0
+
+
+def _lessons(args: argparse.Namespace) -> int:
+    """`netlens lessons`: the syllabus, with each lesson's command."""
+    from core.lesson import Lesson
+    from core.lessons import SYLLABUS
+
+    rows = [{"number": number, "id": entry.id if isinstance(entry, Lesson) else None, "title": entry.title,
+             "idea": entry.idea, "command": f"netlens {entry.id}" if isinstance(entry, Lesson) else None,
+             "steps": list(entry.steps) if isinstance(entry, Lesson) else []}
+            for number, entry in enumerate(SYLLABUS, start=1)]
     if args.json:
-        print(json.dumps(result, indent=2))
+        print(json.dumps(rows, indent=2))
         return 0
-    print(f"ordinary pictures right: {result['ordinary_accuracy']:.1%}")
-    print(f"surprise pictures right: {result['surprise_accuracy']:.1%}")
-    swap = result["counterfactual"]
-    print(f"swapping the background moves its confidence by {100 * swap['reliance']:.1f} points on average "
-          f"({swap['flipped']:.0%} of answers flip)")
-    for key, item in result["evidence"].items():
-        verdict = "agrees" if item["agrees_with_swap"] else "DISAGREES"
-        print(f"  {key:12s} grass gets {item['grass_share']:.0%} of the evidence (grass is {item['grass_area']:.0%} of the picture): {verdict}")
-    print(f"training took {result['training_seconds']:.1f} s")
+    for row in rows:
+        command = row["command"] or "(being written)"
+        print(f"{row['number']:2d}. {row['title']} — {row['idea']}\n      {command}")
     return 0
 
 
@@ -153,7 +168,8 @@ def _explain(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     from core.bench import run_benchmarks
 
-    result = run_benchmarks(repeats=args.repeats)
+    only = [part.strip() for part in args.only.split(",") if part.strip()] if args.only else None
+    result = run_benchmarks(repeats=args.repeats, only=only)
     if args.json:
         print(json.dumps(result, indent=2))
     else:
@@ -169,19 +185,35 @@ def _app(args: argparse.Namespace) -> int:
     return subprocess.call(command, cwd=ROOT)
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad flags get one line (and exit code 2), like bad settings: no usage dump."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(2, f"netlens: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="netlens", description="NetLens: see what a neural network is doing.")
+    """The commands: one per lesson (flags generated from its settings dataclass), plus lessons, explain, bench
+    and app. `shortcut` is the flagship lesson's older name."""
+    from core.lesson import add_setting_flags
+    from core.lessons import LESSONS
+
+    parser = _Parser(prog="netlens", description="NetLens: see what a neural network is doing.")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: NETLENS_THREADS or 2)")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    shortcut = commands.add_parser("shortcut", help="bunnies and grass: train, test on surprise pictures, explain")
-    shortcut.add_argument("--grass", type=float, default=1.0, help="how often bunnies are on grass, 0..1 (default 1.0)")
-    shortcut.add_argument("--seed", type=int, default=0)
-    shortcut.add_argument("--pictures", type=int, default=2000, help="training pictures (default 2000)")
-    shortcut.add_argument("--extra", type=int, default=0, help="extra pictures that break the grass pattern")
-    shortcut.add_argument("--methods", default="", help="comma-separated attribution methods (default: all)")
-    shortcut.add_argument("--json", action="store_true", help="print JSON")
-    shortcut.set_defaults(run=_shortcut)
+    listing = commands.add_parser("lessons", help="list the lessons in teaching order, with their commands")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.set_defaults(run=_lessons)
+
+    for lesson in LESSONS.values():
+        names = [lesson.id, *ALIASES.get(lesson.id, ())]
+        for name in names:
+            command = commands.add_parser(name, help=f"lesson: {lesson.title} — {lesson.idea}"
+                                          + ("" if name == lesson.id else f" (same as `netlens {lesson.id}`)"))
+            add_setting_flags(command, lesson.settings)
+            command.add_argument("--json", action="store_true", help="print JSON")
+            command.set_defaults(run=_lesson_command, lesson=lesson.id)
 
     explain = commands.add_parser("explain", help="classify a photo and explain one class (top-5, map, overlay PNG)")
     explain.add_argument("photo", type=Path, help="a JPEG, PNG, GIF, WebP, BMP or TIFF file")
@@ -196,6 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = commands.add_parser("bench", help="measure the performance budgets in DESIGN.md")
     bench.add_argument("--repeats", type=int, default=5)
+    bench.add_argument("--only", default="", help="comma-separated lesson ids to measure (default: all)")
     bench.add_argument("--json", action="store_true")
     bench.set_defaults(run=_bench)
 

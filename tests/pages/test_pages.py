@@ -1,4 +1,4 @@
-"""Streamlit's AppTest harness: every page loads; the lesson trains, explains and retrains with small settings."""
+"""Streamlit's AppTest harness: the home page, every lesson page, presenter mode, stores kept per lesson."""
 
 from __future__ import annotations
 
@@ -7,9 +7,6 @@ import pytest
 
 from core.lessons import SYLLABUS
 from tests.pages.apptest import open_app
-
-LESSON = "pages/1_Bunnies_and_grass.py"
-
 
 _open = open_app
 
@@ -36,10 +33,10 @@ def test_every_lesson_page_loads_without_an_exception(lesson):
 def test_presenter_mode_folds_the_story_away_on_every_lesson():
     """Test whether, with presenter mode on, each built lesson shows its story only inside a collapsed
     expander (the presenter tells it), so the controls and figure move up; and shows it openly otherwise."""
-    from core.lessons import SYLLABUS, lesson_text
+    from core.lessons import SYLLABUS
 
     app = _open()
-    app.toggle(key="netlens_presenter").set_value(True).run()
+    app.toggle(key="presenter").set_value(True).run()
     for lesson in SYLLABUS:
         if lesson.page is None:
             continue
@@ -50,24 +47,20 @@ def test_presenter_mode_folds_the_story_away_on_every_lesson():
         first_line = folded[0].markdown[0].value.splitlines()[0]
         assert all(first_line not in element.value for element in app.main.markdown
                    if element not in folded[0].markdown), lesson.title
-    app.toggle(key="netlens_presenter").set_value(False).run()
+    app.toggle(key="presenter").set_value(False).run()
     assert not [expander for expander in app.expander if expander.label.startswith("The story")]
 
 
-def test_the_learning_lessons_keep_their_pictures_apart_from_the_bunny_lesson():
-    """Test whether the splits and templates lessons store their picture sets in the small-pictures store, so a
-    student dragging the practice-pile slider through every size cannot push the bunny lesson's ~50 MB sets out."""
-    from core.splits import SplitConfig
-    from core.templates import TemplateConfig
-    from pages.shared.layout import _code_version, _stores
+def test_each_lesson_keeps_its_results_in_its_own_stores():
+    """Test whether a lesson's picture sets and trainings land in that lesson's stores only, so a student dragging
+    the practice-pile slider through every size cannot push another lesson's results out."""
+    from pages.shared.layout import cache
 
-    app = _open("pages/6_Splitting_the_data.py")
-    for size in (16, 64, 128):
+    app = _open("pages/6_Splitting_the_data.py", splits_trained="1")
+    for size in (16, 64):
         app.select_slider(key="splits_pictures").set_value(size).run()
         assert not app.exception
-    app.switch_page("pages/4_Programs_as_templates.py").run()
-    assert not app.exception
-    shared = _stores(_code_version())
-    for key in [SplitConfig(num_practice=size).data_key() for size in (16, 64, 128)] + [TemplateConfig().data_key()]:
-        assert shared.small_pictures.get(key) is not None, key
-        assert shared.pictures.get(key) is None, key
+    shared = cache()
+    assert len(shared.store("splits", "pictures")) >= 2 and len(shared.store("splits", "training")) >= 1
+    others = [store for (lesson, _kind), store in shared._stores.items() if lesson != "splits"]
+    assert all(len(store) == 0 for store in others)
