@@ -7,11 +7,8 @@ import argparse
 import json
 import subprocess
 import sys
-import time
 import typing
 from pathlib import Path
-
-import numpy as np
 
 from core.runtime import configure_torch
 
@@ -52,88 +49,10 @@ def _lessons(args: argparse.Namespace) -> int:
     return 0
 
 
-def _methods() -> list[str]:
-    from core.explain import METHODS
-
-    return list(METHODS)
-
-
-def _read_photo(path: Path) -> np.ndarray:
-    """The picture in the file at `path` as (H, W, 3) uint8 RGB, checked as untrusted input; ValueError if unusable."""
-    from core.images import ImageRejected, load_image
-
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise ValueError(f"cannot read {path}: {error.strerror or error}") from error
-    try:
-        return load_image(data)
-    except ImageRejected as error:
-        raise ValueError(f"{path}: {error}") from error
-
-
-def _check_explain_settings(args: argparse.Namespace) -> None:
-    """Refuse impossible `explain` settings before any file is read or network loaded."""
-    methods = _methods()
-    if args.method not in methods:
-        raise ValueError(f"unknown method {args.method!r}; choose one of {', '.join(methods)}")
-    if not 0.0 <= args.opacity <= 1.0:
-        raise ValueError(f"opacity must be between 0 and 1, got {args.opacity}")
-    if args.out is not None and not args.out.parent.is_dir():
-        raise ValueError(f"cannot write {args.out}: folder {args.out.parent} does not exist")
-
-
-def explain_file(path: Path, method: str = "gradcam", target: str = "top1", out: Path | None = None,
-                 opacity: float = 0.75, seed: int = 0, trust: bool = False) -> dict:
-    """The top-5, the explained class, where the overlay PNG went and the timings (plus the deletion and
-    randomisation checks when `trust`) for the photo at `path`, as a JSON-ready dict."""
-    from core import photo
-    from core.photo_model import IMAGENET_LABELS, load_photo_model
-
-    picture = _read_photo(path)
-    model = load_photo_model()
-    started = time.perf_counter()
-    ranked = photo.predict(model, picture, k=len(IMAGENET_LABELS))  # all classes: the target's share too
-    predict_seconds = time.perf_counter() - started
-    predictions = ranked[:5]
-    index = photo.resolve_target(target, predictions)
-    started = time.perf_counter()
-    attribution = photo.explain_photo(model, picture, index, method, seed=seed)
-    map_seconds = time.perf_counter() - started
-    if out is not None:
-        try:
-            out.write_bytes(photo.overlay_png(picture, attribution, method, opacity=opacity))
-        except OSError as error:
-            raise ValueError(f"cannot write {out}: {error.strerror or error}") from error
-    rank = next(rank for rank, item in enumerate(ranked, start=1) if item.index == index)
-    result: dict = {
-        "photo": str(path),
-        "predictions": [{"index": p.index, "label": p.label, "probability": p.probability} for p in predictions],
-        "target": {"index": index, "label": IMAGENET_LABELS[index], "rank": rank,
-                   "probability": ranked[rank - 1].probability},
-        "method": method,
-        "seed": seed,
-        "out": None if out is None else str(out),
-        "seconds": {"predict": round(predict_seconds, 4), "map": round(map_seconds, 4)},
-    }
-    if trust:
-        started = time.perf_counter()
-        check = photo.deletion(model, picture, index, attribution)
-        result["deletion"] = {
-            "map_area": check.map_area, "random_area": check.random_area, "passes": bool(check.passes),
-            "fractions": check.fractions.tolist(), "map_confidence": check.map_confidence.tolist(),
-            "random_confidence": check.random_confidence.tolist(),
-        }
-        scrambled = photo.randomisation(model, picture, index, method, seed=seed)
-        result["randomisation"] = {
-            "layers": list(scrambled.layers), "similarity": scrambled.similarity.tolist(), "passes": scrambled.passes,
-        }
-        result["seconds"]["trust"] = round(time.perf_counter() - started, 4)
-    return result
-
-
 def _explain(args: argparse.Namespace) -> int:
-    _check_explain_settings(args)
+    from core.lessons.photo.explain_file import check_explain_settings, explain_file
+
+    check_explain_settings(args.method, args.opacity, args.out)
     result = explain_file(args.photo, args.method, args.target, args.out, args.opacity, args.seed, args.trust)
     if args.json:
         print(json.dumps(result, indent=2))

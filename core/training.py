@@ -1,15 +1,14 @@
-"""Training a classifier on pictures, with a plain progress callback and a reproducible result."""
+"""Training a classifier on pictures (through the one loop, `core.fit`), with a reproducible result."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Callable
-
 import numpy as np
 import torch
 from torch import nn
 
+from core.fit import Batches, Progress, ProgressCallback, fit
 from core.models import ModelConfig, SmallCNN, build_model
 
 
@@ -30,38 +29,20 @@ class TrainConfig:
             raise ValueError(f"learning_rate must be between 0 and 1, got {self.learning_rate}")
 
 
-@dataclass(frozen=True)
-class Progress:
-    """One report during training; `loss` and `accuracy` are averaged over the steps since the last report."""
-
-    step: int
-    total_steps: int
-    epoch: float
-    loss: float
-    accuracy: float
-
-    @property
-    def fraction(self) -> float:
-        return self.step / self.total_steps
-
-
 @dataclass
 class TrainResult:
     """Trained weights (CPU tensors), the progress reports, and how long training took."""
 
     model_config: ModelConfig
     state_dict: dict[str, torch.Tensor]
-    history: list[Progress] = field(default_factory=list)
-    seconds: float = 0.0
+    history: list[Progress] = field(default_factory=list)  # core.fit.Progress reports, a few per pass
+    seconds: float = 0.0  # the whole training: preparing the pictures, the nudges, the batch-norm pass
 
     def model(self) -> SmallCNN:
         """A fresh network with these weights, in eval mode (safe to attribute on)."""
         model = SmallCNN(self.model_config).to(memory_format=torch.channels_last)
         model.load_state_dict(self.state_dict)
         return model.eval()
-
-
-ProgressCallback = Callable[[Progress], None]
 
 
 def to_tensor(images: np.ndarray) -> torch.Tensor:
@@ -99,27 +80,20 @@ def train(
     loss_function = nn.CrossEntropyLoss()
     report_every = max(1, steps_per_epoch // max(1, reports_per_epoch))
     history: list[Progress] = []
-    step, loss_sum, correct, seen = 0, 0.0, 0, 0
-    for epoch in range(train_config.epochs):
-        order = torch.randperm(len(inputs), generator=generator)
-        for start in range(0, len(inputs), train_config.batch_size):
-            batch = order[start : start + train_config.batch_size]
-            logits = model(inputs[batch])  # (B, num_classes)
-            loss = loss_function(logits, targets[batch])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            step += 1
-            loss_sum += loss.item() * len(batch)
-            correct += int((logits.argmax(1) == targets[batch]).sum())
-            seen += len(batch)
-            if step % report_every == 0 or step == total_steps:
-                report = Progress(step, total_steps, step / steps_per_epoch, loss_sum / seen, correct / seen)
-                history.append(report)
-                loss_sum, correct, seen = 0.0, 0, 0
-                if on_progress is not None:
-                    on_progress(report)
+
+    def loss_of(batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        logits = model(inputs[batch])  # (B, num_classes)
+        return loss_function(logits, targets[batch]), logits
+
+    def report(progress: Progress) -> None:
+        history.append(progress)
+        if on_progress is not None:
+            on_progress(progress)
+
+    # A fresh order of the pictures each pass, drawn from `generator`; the last batch of a pass may be short.
+    batches = Batches(len(inputs), min(train_config.batch_size, len(inputs)), generator)
+    fit(loss_of, optimizer, batches, total_steps, targets=targets, schedule=schedule, on_progress=report,
+        report_every=report_every)
     _recalibrate_batch_norm(model, inputs, train_config.batch_size)
     state = {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
     return TrainResult(model_config, state, history, time.perf_counter() - started)

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from core.lessons.bunnies.experiment import BunniesData, BunniesSettings, make_data, train_model
 from core.runtime import configure_torch
-from core.shortcut import ShortcutConfig, ShortcutData, make_data, train_model
 
 configure_torch(2)
-SMALL = ShortcutConfig(grass_rate=0.5, num_train=600, epochs=3, num_test=100, num_check=16, seed=11)
+SMALL = BunniesSettings(grass_rate=0.5, num_train=600, epochs=3, num_test=100, num_check=16, seed=11)
 
 
 @pytest.fixture(scope="session")
-def small_data() -> ShortcutData:
+def small_data() -> BunniesData:
     return make_data(SMALL)
 
 

@@ -14,13 +14,26 @@ from core.cli import main
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def core_modules() -> list[str]:
+    """Every module of core/, subpackages included (core/lessons/<id>/…), as dotted names."""
+    return sorted(".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+                  for path in (ROOT / "core").rglob("*.py"))
+
+
 def test_core_never_imports_streamlit():
-    """Test whether importing every core module in a fresh interpreter leaves streamlit unloaded."""
-    modules = sorted(path.stem for path in (ROOT / "core").glob("*.py") if path.stem != "__init__")
-    code = "import importlib, sys\n" + "".join(f"importlib.import_module('core.{name}')\n" for name in modules)
-    code += "print('streamlit' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == "False"
+    """Test whether importing every core module, lesson packages included, in a fresh interpreter leaves
+    streamlit unloaded."""
+    modules = core_modules()
+    assert "core.lessons" in modules and any(name.startswith("core.lessons.") for name in modules)
+    code = ("import importlib, json, sys\n"
+            f"files = [importlib.import_module(name).__file__ for name in {modules!r}]\n"
+            "print(json.dumps({'files': files, 'streamlit': sorted(name for name in sys.modules\n"
+            "                                                      if name.partition('.')[0] == 'streamlit')}))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    assert all(Path(file).is_relative_to(ROOT / "core") for file in found["files"])  # this checkout's modules
+    assert found["streamlit"] == []
 
 
 def test_cli_rejects_a_bad_grass_rate_with_one_line(capsys):

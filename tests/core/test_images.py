@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import io
-import time
-import zlib
 import struct
+import zlib
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageFile, JpegImagePlugin
 
 from core.images import NEUTRAL_BACKGROUND, ImageRejected, Limits, load_image
 
@@ -35,6 +34,38 @@ def _png_bomb(width: int, height: int) -> bytes:
     data = b"".join(compressor.compress(row) for _ in range(min(height, 2000))) + compressor.flush()
     header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
+
+
+class Decoded(Exception):
+    """Raised by the spy instead of decoding pixels (not a type the loader turns into a refusal)."""
+
+
+@pytest.fixture
+def decoding(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple[int, int]]]:
+    """Spy on Pillow's pixel decoding (`ImageFile.load`, which every plugin here decodes through): records the
+    format and the size being decoded, then decodes as usual."""
+    calls: list[tuple[str, tuple[int, int]]] = []
+    original = ImageFile.ImageFile.load
+
+    def load(image: ImageFile.ImageFile):  # type: ignore[no-untyped-def]
+        calls.append((image.format, image.size))
+        return original(image)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", load)
+    return calls
+
+
+@pytest.fixture
+def never_decode(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple[int, int]]]:
+    """Like `decoding`, but raises `Decoded` instead of decoding: a bomb that slips through costs nothing."""
+    calls: list[tuple[str, tuple[int, int]]] = []
+
+    def load(image: ImageFile.ImageFile):  # type: ignore[no-untyped-def]
+        calls.append((image.format, image.size))
+        raise Decoded
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", load)
+    return calls
 
 
 # ------------------------------------------------------------------------------------------ usable files
@@ -105,14 +136,23 @@ def test_animated_gif_and_multipage_tiff_give_the_first_frame():
         assert result[0, 0, 0] > 200 and result[0, 0, 2] < 50
 
 
-def test_a_big_photo_is_shrunk_while_decoding():
-    """Test whether a 24-megapixel JPEG loads quickly at working size (draft mode), not at full size."""
-    big = Image.fromarray(np.random.default_rng(0).integers(0, 255, (4000, 6000, 3), dtype=np.uint8))
-    data = _save(big, "JPEG", quality=70)
-    started = time.perf_counter()
+def test_a_big_photo_is_shrunk_while_decoding(decoding, monkeypatch):
+    """Test whether a big JPEG is put in draft mode before its pixels are decoded, so Pillow decodes it at a
+    fraction of its size (4000 × 3000 → 2000 × 1500, a quarter of the memory) rather than in full."""
+    drafts = []
+    original = JpegImagePlugin.JpegImageFile.draft
+
+    def draft(image, mode, size):  # type: ignore[no-untyped-def]
+        drafts.append((mode, size))
+        return original(image, mode, size)
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", draft)
+    x = np.linspace(0, 255, 4000, dtype=np.uint8)[None, :].repeat(3000, 0)  # smooth: quick to encode
+    data = _save(Image.fromarray(np.stack([x, x, x], axis=-1)), "JPEG", quality=70)
     result = load_image(data, Limits(max_bytes=64 * 2**20))
-    assert max(result.shape[:2]) <= 1024 and result.shape[2] == 3
-    assert time.perf_counter() - started < 5  # full decoding plus resizing takes several times longer
+    assert drafts == [("RGB", (1024, 1024))]
+    assert decoding and set(decoding) == {("JPEG", (2000, 1500))}  # decoded at the draft's size, never 4000 × 3000
+    assert result.shape == (768, 1024, 3)
 
 
 # ------------------------------------------------------------------------------------------ refused files
@@ -143,15 +183,24 @@ def test_a_truncated_jpeg_is_refused():
 
 
 @pytest.mark.parametrize("side", [9_000, 40_000])
-def test_a_decompression_bomb_is_refused_before_decoding(side):
-    """Test whether a small file declaring side × side pixels is refused at once, without decoding — both
-    below Pillow's own bomb limit (81 MP: Pillow would decode it) and far above it."""
+def test_a_decompression_bomb_is_refused_before_decoding(side, never_decode):
+    """Test whether a small file declaring side × side pixels is refused from its header alone, without Pillow
+    ever decoding a pixel — both below Pillow's own bomb limit (81 MP: Pillow would decode it) and far above."""
     data = _png_bomb(side, side)
     assert len(data) < 2_000_000
-    started = time.perf_counter()
-    with pytest.raises(ImageRejected, match="pixels"):
+    with pytest.raises(ImageRejected, match="pixels") as refused:
         load_image(data)
-    assert time.perf_counter() - started < 1.0
+    assert never_decode == []
+    if side == 9_000:  # refused by NetLens's own limit, from the size the header declares
+        assert "9,000 × 9,000 pixels" in str(refused.value)
+
+
+def test_the_pixel_limit_alone_decides_whether_a_big_picture_is_decoded(never_decode):
+    """Test whether the same 81-megapixel header is passed on to decoding once the pixel limit allows it, so
+    the refusal above comes from the declared size and not from anything else about the file."""
+    with pytest.raises(Decoded):
+        load_image(_png_bomb(9_000, 9_000), Limits(max_pixels=100_000_000))
+    assert never_decode == [("PNG", (9_000, 9_000))]
 
 
 def test_absurd_shapes_and_sizes_are_refused():

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-
 import pytest
 
-from core.lessons import SYLLABUS
+import core.lessons.bunnies.experiment as experiment
 from tests.pages.apptest import open_app
 
 LESSON = "pages/1_Bunnies_and_grass.py"
@@ -14,12 +13,20 @@ LESSON = "pages/1_Bunnies_and_grass.py"
 _open = open_app
 
 
+def _count_trainings(monkeypatch) -> list:  # type: ignore[no-untyped-def]
+    """Count the page's calls of the lesson's train_model (the page imports it anew on every run)."""
+    calls: list = []
+    original = experiment.train_model
+    monkeypatch.setattr(experiment, "train_model", lambda *a, **k: calls.append(1) or original(*a, **k))
+    return calls
+
+
 def test_the_lesson_trains_explains_checks_and_retrains():
     """Test the whole lesson with 500 pictures: scores, six maps, the agreement verdict, then 'show it
     more pictures' with a before/after comparison."""
     app = _open(LESSON)
     app.select_slider(key="bunnies_pictures").set_value(500)
-    app.button[0].click().run()
+    app.button(key="bunnies_train").click().run()
     assert not app.exception
     metrics = {metric.label: metric.value for metric in app.metric}
     assert metrics["Right on ordinary pictures"].endswith("%")
@@ -30,30 +37,43 @@ def test_the_lesson_trains_explains_checks_and_retrains():
     assert not app.exception
     assert any("It is a" in element.value for element in app.markdown)
 
-    app.button[1].click().run()
+    app.button(key="bunnies_retrain").click().run()
     assert not app.exception
     surprise = [metric.value for metric in app.metric if metric.label == "Right on surprise pictures"]
     assert len(surprise) == 3  # the headline, before, after
     assert int(surprise[2].rstrip("%")) > int(surprise[1].rstrip("%"))
+    assert app.query_params["bunnies_more"] in ("1", ["1"])  # the link shows the comparison too
 
 
 def test_a_shared_link_restores_the_settings():
-    """Test whether ?grass=&pictures=&trained=1 reproduces the teacher's screen without pressing anything."""
-    app = _open(LESSON, grass="50", pictures="500", trained="1", seed="2")
+    """Test whether ?bunnies_grass=&bunnies_pictures=&bunnies_trained=1 reproduces the teacher's screen
+    without pressing anything."""
+    app = _open(LESSON, bunnies_grass="50", bunnies_pictures="500", bunnies_trained="1", seed="2")
     assert not app.exception
     assert app.slider(key="bunnies_grass").value == 50
-    assert app.number_input(key="netlens_seed").value == 2
+    assert app.select_slider(key="bunnies_pictures").value == 500
+    assert app.number_input(key="seed").value == 2
     metrics = {metric.label: metric.value for metric in app.metric}
     assert int(metrics["Right on surprise pictures"].rstrip("%")) >= 80  # balanced pictures: no shortcut
+    assert any("seed 2" in caption.value for caption in app.caption if caption.value.startswith("Trained in"))
+
+
+def test_a_link_with_more_restores_the_before_and_after():
+    """Test whether a link with bunnies_more=1 and the extra pictures shows the comparison straight away."""
+    app = _open(LESSON, bunnies_pictures="500", bunnies_extra="250", bunnies_trained="1", bunnies_more="1",
+                seed="3")
+    assert not app.exception
+    assert app.select_slider(key="bunnies_extra").value == 250
+    assert any(header.value == "After: + 250 pictures" for header in app.subheader)
 
 
 def test_nonsense_in_the_link_falls_back_to_defaults():
     """Test whether a hand-edited link with impossible values still opens the lesson with defaults."""
-    app = _open(LESSON, grass="banana", pictures="7", seed="-4")
+    app = _open(LESSON, bunnies_grass="banana", bunnies_pictures="7", bunnies_extra="3", seed="-4")
     assert not app.exception
     assert app.slider(key="bunnies_grass").value == 100
     assert app.select_slider(key="bunnies_pictures").value == 2000
-    assert app.number_input(key="netlens_seed").value == 0
+    assert app.number_input(key="seed").value == 0
 
 
 def test_settings_survive_a_visit_to_another_page():
@@ -61,33 +81,24 @@ def test_settings_survive_a_visit_to_another_page():
     and comes back (Streamlit forgets widget values on page switches unless they are kept)."""
     app = _open(LESSON)
     app.slider(key="bunnies_grass").set_value(80)
-    app.number_input(key="netlens_seed").set_value(7)
-    app.toggle(key="netlens_presenter").set_value(True)
+    app.number_input(key="seed").set_value(7)
+    app.toggle(key="presenter").set_value(True)
     app.run()
     app.switch_page("streamlit_app.py").run()
-    assert app.number_input(key="netlens_seed").value == 7 and app.toggle(key="netlens_presenter").value is True
+    assert app.number_input(key="seed").value == 7 and app.toggle(key="presenter").value is True
     app.switch_page(LESSON).run()
     assert not app.exception
     assert app.slider(key="bunnies_grass").value == 80
-    assert app.number_input(key="netlens_seed").value == 7
+    assert app.number_input(key="seed").value == 7
 
 
 def test_a_second_session_reuses_the_first_sessions_network(monkeypatch):
     """Test whether a second browser session with the same settings gets the trained network from the
     shared store instead of training again (thirty students, one training)."""
-    import core.shortcut
-
-    calls = []
-    original = core.shortcut.train_model
-
-    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
-        calls.append(1)
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(core.shortcut, "train_model", counting)
-    first = _open(LESSON, grass="95", pictures="500", seed="31", trained="1")
+    calls = _count_trainings(monkeypatch)
+    first = _open(LESSON, bunnies_grass="95", bunnies_pictures="500", seed="31", bunnies_trained="1")
     assert not first.exception and len(calls) == 1
-    second = _open(LESSON, grass="95", pictures="500", seed="31", trained="1")
+    second = _open(LESSON, bunnies_grass="95", bunnies_pictures="500", seed="31", bunnies_trained="1")
     assert not second.exception and len(calls) == 1
     caption = [c.value for c in first.caption if c.value.startswith("Trained in")]
     assert caption == [c.value for c in second.caption if c.value.startswith("Trained in")]
@@ -95,17 +106,14 @@ def test_a_second_session_reuses_the_first_sessions_network(monkeypatch):
 
 def test_moving_a_slider_after_training_does_not_retrain(monkeypatch):
     """Test whether results stay those of the last Train press until Train is pressed again."""
-    import core.shortcut
-
-    calls = []
-    original = core.shortcut.train_model
-    monkeypatch.setattr(core.shortcut, "train_model", lambda *a, **k: calls.append(1) or original(*a, **k))
-    app = _open(LESSON, pictures="500", seed="41")
-    app.button[0].click().run()
+    calls = _count_trainings(monkeypatch)
+    app = _open(LESSON, bunnies_pictures="500", seed="41")
+    app.button(key="bunnies_train").click().run()
     assert len(calls) == 1
+    assert app.query_params["bunnies_trained"] in ("1", ["1"])
     app.slider(key="bunnies_grass").set_value(60).run()
     assert not app.exception and len(calls) == 1
     assert any("You changed the settings" in box.value for box in app.info)
-    assert app.query_params["trained"] in ("0", ["0"])  # the link no longer claims these settings were trained
-    app.button[0].click().run()
+    assert "bunnies_trained" not in app.query_params  # the link no longer claims these settings were trained
+    app.button(key="bunnies_train").click().run()
     assert len(calls) == 2 and not any("You changed the settings" in box.value for box in app.info)

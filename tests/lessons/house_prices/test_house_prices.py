@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
+import math
+
 import numpy as np
 import pytest
 
-from core.house_prices import (
+from core.lessons.house_prices import LESSON, HousePricesSettings, excerpts, snippet
+from core.lessons.house_prices.experiment import (
+    EXPLODED,
     best_knobs,
     descend,
     error,
@@ -14,6 +21,8 @@ from core.house_prices import (
     landscape,
     make_houses,
     nudge,
+    report,
+    summary,
     to_internal,
     typical_error,
 )
@@ -71,3 +80,57 @@ def test_same_seed_same_town_and_bad_settings_refused():
         make_houses(num_houses=1)
     with pytest.raises(ValueError):
         nudge(np.zeros(3), HOUSES, -1.0)
+
+
+def test_the_default_lesson_gives_the_numbers_measured_before_the_move():
+    """Test whether the default lesson (seed 0: 50 nudges of 0.02 from zero, size in thousands) lands exactly
+    where the code before issue 8's move did. Numbers measured from that code (core/house_prices.py's
+    `descend`) at the starting commit."""
+    result = LESSON.run(HousePricesSettings(), None)
+    assert result.path.shape == (51, 3)
+    assert result.path[-1].tolist() == [67.68989174529904, 31.251415014705664, 51.955647870784695]
+    assert float(result.typical_errors[1]) == 83.56310967716496 and result.typical_error == 36.59874045162672
+    assert result.best.tolist() == [29.257644447429154, 15.006963016003738, 141.00361927115344]
+
+
+def test_the_lesson_runs_and_reports_the_promised_fields():
+    """Test whether `run` + `report` give the final knobs, typical error, error curve, path and least-squares
+    answer as JSON, an explosion as such (no knobs, no infinities in the JSON), and a plain summary."""
+    settings = HousePricesSettings(start=(10, -5, 80), learning_rate=0.01, nudges=5, seed=2)
+    progress = []
+    result = LESSON.run(settings, progress.append)
+    out = json.loads(json.dumps(LESSON.report(result), allow_nan=False))
+    assert out["settings"] == {"start": [10.0, -5.0, 80.0], "learning_rate": 0.01, "raw_footage": False, "nudges": 5,
+                               "seed": 2, "num_houses": 120, "noise": 25.0}
+    assert out["knobs"] == pytest.approx(result.path[-1].tolist(), abs=1e-4) and len(out["path"]) == 6
+    assert out["typical_error"] == pytest.approx(out["typical_errors"][-1]) and len(out["typical_errors"]) == 6
+    assert out["best_knobs"] == pytest.approx(best_knobs(result.houses).tolist(), abs=1e-4)
+    assert out["best_typical_error"] < out["typical_error"] and "smallest possible error" in out["takeaway"]
+    assert progress and progress[-1].fraction == 1.0
+    assert "5 nudges of size 0.01" in summary(out) and "best possible" in summary(out)
+    exploded = report(LESSON.run(HousePricesSettings(raw_footage=True, nudges=20), None))
+    json.dumps(exploded, allow_nan=False)
+    assert exploded["exploded"] and exploded["knobs"] is None and exploded["takeaway"] == EXPLODED
+    assert exploded["typical_errors"][-1] is None
+
+
+def test_settings_are_validated_and_normalised():
+    """Test whether impossible settings raise one-line ValueErrors and (0, 0, 0) and (0.0, 0.0, 0.0) are one key."""
+    for bad in (dict(start=(1.0, 2.0)), dict(start=(0.0, math.inf, 0.0)), dict(learning_rate=0),
+                dict(nudges=-1), dict(nudges=10_001), dict(num_houses=2)):
+        with pytest.raises(ValueError):
+            HousePricesSettings(**bad)
+    assert hash(HousePricesSettings(start=(0, 0, 0))) == hash(HousePricesSettings())
+    assert HousePricesSettings(start=(0, 0, 0)).start == (0.0, 0.0, 0.0)
+
+
+def test_the_page_code_is_real_and_runs():
+    """Test whether every code excerpt the page shows is found in the source, and the page's "from Python" code
+    runs and prints the knobs the lesson computed."""
+    assert excerpts() and all(text.strip() for text in excerpts().values())
+    assert "torch.autograd.grad" in excerpts()["gradient"]
+    settings = HousePricesSettings(start=(10, -5, 80), learning_rate=0.01, nudges=5, seed=2)
+    namespace: dict = {}
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(snippet(settings), namespace)  # noqa: S102 - the page's own code
+    assert np.array_equal(namespace["path"], LESSON.run(settings, None).path)

@@ -2,46 +2,52 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 
 import numpy as np
 import pytest
 import torch
 
-from core.seeds import stream
-from core.split_figures import PILE_COLOURS, PILE_NAMES, WRONG, accuracy_curves, pile_strip
-from core.splits import (
+from core.fit import Progress
+from core.lesson import settings_from_dict, settings_json
+from core.lessons.splits import LESSON
+from core.lessons.splits.experiment import (
+    GENERALISED,
+    MEMORISED,
     Piles,
-    SplitConfig,
-    SplitProgress,
     SplitRun,
+    SplitSettings,
     build_network,
     count_knobs,
     early_stop,
     make_piles,
     practice_answers,
-    to_inputs,
+    takeaways,
     train,
 )
+from core.lessons.splits.figures import PILE_COLOURS, PILE_NAMES, WRONG, accuracy_curves, pile_strip
+from core.seeds import stream
+from core.tiny_network import to_inputs
 
-MEMORISING = SplitConfig(num_practice=32)  # the page's default: few pictures, ~200,000 knobs
-VARIED = SplitConfig(num_practice=1024)
-SMALL = SplitConfig(num_practice=16, num_validation=24, num_test=20, nudges=25, record_every=7, seed=4)
+MEMORISING = SplitSettings(num_practice=32)  # the page's default: few pictures, ~200,000 knobs
+VARIED = SplitSettings(num_practice=1024)
+SMALL = SplitSettings(num_practice=16, num_validation=24, num_test=20, nudges=25, record_every=7, seed=4)
 
 
 _PILES: dict[tuple, Piles] = {}
 
 
-def piles_of(config: SplitConfig) -> Piles:
-    """The piles for `config`, drawn once per test session (shuffling the answers does not change them)."""
-    if config.data_key() not in _PILES:
-        _PILES[config.data_key()] = make_piles(config)
-    return _PILES[config.data_key()]
+def piles_of(settings: SplitSettings) -> Piles:
+    """The piles for `settings`, drawn once per test session (shuffling the answers does not change them)."""
+    if settings.data_key() not in _PILES:
+        _PILES[settings.data_key()] = make_piles(settings)
+    return _PILES[settings.data_key()]
 
 
 @lru_cache(maxsize=None)
-def run_of(config: SplitConfig) -> SplitRun:
-    return train(config, piles_of(config))
+def run_of(settings: SplitSettings) -> SplitRun:
+    return train(settings, piles_of(settings))
 
 
 def _bytes(images: np.ndarray) -> set[bytes]:
@@ -56,17 +62,18 @@ def _bytes(images: np.ndarray) -> set[bytes]:
      dict(learning_rate=1.5)],
 )
 def test_nonsense_settings_are_refused(kwargs):
-    """Test whether impossible settings raise a ValueError when the config is made."""
-    with pytest.raises(ValueError):
-        SplitConfig(**kwargs)
+    """Test whether impossible settings raise a one-line ValueError when they are made."""
+    with pytest.raises(ValueError) as raised:
+        SplitSettings(**kwargs)
+    assert "\n" not in str(raised.value)
 
 
 def test_passes_follow_from_nudges_and_pile_size():
     """Test whether the number of passes is nudges × pictures per nudge / pictures, with small piles used whole."""
     assert MEMORISING.pictures_per_nudge == 32 and MEMORISING.passes == pytest.approx(300)
     assert VARIED.passes == pytest.approx(300 * 32 / 1024)
-    assert SplitConfig(num_practice=16).pictures_per_nudge == 16
-    assert SplitConfig(shuffle_answers=True).data_key() == MEMORISING.data_key()  # same pictures, other answers
+    assert SplitSettings(num_practice=16).pictures_per_nudge == 16
+    assert SplitSettings(shuffle_answers=True).data_key() == MEMORISING.data_key()  # same pictures, other answers
 
 
 # ---------------------------------------------------------------------------------------------------- piles
@@ -86,10 +93,10 @@ def test_piles_have_the_asked_sizes_and_never_share_a_picture():
 def test_piles_depend_on_the_seed_only_and_more_pictures_only_add_pictures():
     """Test whether the same seed draws the same piles, another seed other ones, and a larger practice pile
     starts with the smaller one while both exams stay the same."""
-    small = make_piles(SplitConfig(num_practice=16, num_validation=8, num_test=8, seed=3))
-    again = make_piles(SplitConfig(num_practice=16, num_validation=8, num_test=8, seed=3))
-    larger = make_piles(SplitConfig(num_practice=40, num_validation=8, num_test=8, seed=3))
-    other = make_piles(SplitConfig(num_practice=16, num_validation=8, num_test=8, seed=4))
+    small = make_piles(SplitSettings(num_practice=16, num_validation=8, num_test=8, seed=3))
+    again = make_piles(SplitSettings(num_practice=16, num_validation=8, num_test=8, seed=3))
+    larger = make_piles(SplitSettings(num_practice=40, num_validation=8, num_test=8, seed=3))
+    other = make_piles(SplitSettings(num_practice=16, num_validation=8, num_test=8, seed=4))
     assert np.array_equal(small.practice_images, again.practice_images)
     assert np.array_equal(small.test_images, again.test_images)
     assert np.array_equal(larger.practice_images[:16], small.practice_images)
@@ -105,11 +112,11 @@ def test_shuffled_answers_keep_the_counts_but_change_about_half_the_names():
     labels = piles_of(VARIED).practice_labels
     before = labels.copy()
     assert np.array_equal(practice_answers(VARIED, labels), labels)
-    shuffled_config = SplitConfig(num_practice=1024, shuffle_answers=True)
-    shuffled = practice_answers(shuffled_config, labels)
+    shuffled_settings = SplitSettings(num_practice=1024, shuffle_answers=True)
+    shuffled = practice_answers(shuffled_settings, labels)
     assert np.array_equal(labels, before)
     assert np.array_equal(np.sort(shuffled), np.sort(labels))
-    assert np.array_equal(shuffled, practice_answers(shuffled_config, labels))
+    assert np.array_equal(shuffled, practice_answers(shuffled_settings, labels))
     assert 0.4 <= (shuffled != labels).mean() <= 0.6
 
 
@@ -127,19 +134,18 @@ def test_to_inputs_centres_pixels_and_refuses_other_shapes():
 # -------------------------------------------------------------------------------------------------- network
 def test_knob_count_matches_the_network():
     """Test whether the knob count shown to learners is the network's number of weights and biases."""
-    for config in (MEMORISING, SplitConfig(image_size=16, hidden=7)):
-        network = build_network(config, 0)
-        assert count_knobs(config) == sum(parameter.numel() for parameter in network.parameters())
+    for settings in (MEMORISING, SplitSettings(image_size=16, hidden=7)):
+        network = build_network(settings, 0)
+        assert count_knobs(settings) == sum(parameter.numel() for parameter in network.parameters())
     assert count_knobs(MEMORISING) == 197_378
 
 
 def test_the_first_point_of_every_curve_matches_a_numpy_forward_pass():
     """Test whether the scores before any nudge equal those of the same untrained network computed by hand
     in numpy (2×2 average, hidden layer with ReLU, larger output wins)."""
-    config = SMALL
-    piles = piles_of(config)
-    run = train(config, piles)
-    network = build_network(config, stream(config.seed, "splits-weights"))
+    piles = piles_of(SMALL)
+    run = train(SMALL, piles)
+    network = build_network(SMALL, stream(SMALL.seed, "splits-weights"))
     w1, b1, w2, b2 = (parameter.detach().double().numpy() for parameter in network.parameters())
 
     def right(images: np.ndarray, labels: np.ndarray) -> float:
@@ -153,6 +159,29 @@ def test_the_first_point_of_every_curve_matches_a_numpy_forward_pass():
     assert run.practice[0] == pytest.approx(right(piles.practice_images, piles.practice_labels))
     assert run.validation[0] == pytest.approx(right(piles.validation_images, piles.validation_labels))
     assert run.test[0] == pytest.approx(right(piles.test_images, piles.test_labels))
+
+
+def test_the_default_training_gives_the_numbers_measured_before_the_move():
+    """Test whether moving the lesson onto core.fit changed nothing: the default training (32 practice pictures,
+    seed 0) and the one with 1,024 give the scores measured from the code before the move (core/splits.py, its
+    own loop; identical at every point of every curve, seeds 0 and 1 and other settings, when compared then)."""
+    few, many = run_of(MEMORISING), run_of(VARIED)
+    assert len(few.nudges) == 31 and few.nudges[-1] == 300
+    assert (few.final_practice, few.final_test, few.validation[-1]) == (1.0, 0.68359375, 0.71875)
+    assert (few.stopped_at, few.exam_score) == (40, 0.671875)
+    assert (many.final_practice, many.final_test, many.validation[-1]) == (0.99609375, 0.96875, 0.984375)
+    assert (many.stopped_at, many.exam_score) == (300, 0.96875)
+    assert [round(sum(curve) * 256) for curve in (few.validation, few.test)] == [5503, 5264]
+    assert [round(sum(curve) * 256) for curve in (many.validation, many.test)] == [7192, 7126]
+
+
+def test_a_pile_that_batches_do_not_divide_keeps_its_remainder_for_the_next_pass():
+    """Test whether 48 practice pictures in batches of 32 make exactly `nudges` nudges of full batches: with the
+    remainder kept, 16 pictures would be a batch of their own (measured before the move: these very scores)."""
+    settings = SplitSettings(num_practice=48, nudges=50, record_every=7, seed=1)
+    run = run_of(settings)
+    assert run.nudges == (0, 7, 14, 21, 28, 35, 42, 49, 50)
+    assert round(sum(run.practice) * 48) == 380  # every point of the practice curve, in 48ths
 
 
 def test_curves_are_recorded_every_few_nudges_and_at_the_end():
@@ -174,15 +203,15 @@ def test_the_same_seed_gives_the_same_curves_and_another_seed_other_ones():
     np.random.seed(12345)
     second = train(SMALL, piles_of(SMALL))
     assert (first.practice, first.validation, first.test) == (second.practice, second.validation, second.test)
-    other_config = SplitConfig(num_practice=16, num_validation=24, num_test=20, nudges=25, record_every=7, seed=5)
-    other = train(other_config, piles_of(other_config))
+    other_settings = SplitSettings(num_practice=16, num_validation=24, num_test=20, nudges=25, record_every=7, seed=5)
+    other = train(other_settings, piles_of(other_settings))
     assert (other.practice, other.validation, other.test) != (first.practice, first.validation, first.test)
 
 
 def test_mismatched_piles_are_refused():
-    """Test whether training on piles drawn for another config raises instead of training on the wrong data."""
+    """Test whether training on piles drawn for other settings raises instead of training on the wrong data."""
     with pytest.raises(ValueError):
-        train(SplitConfig(num_practice=64), piles_of(MEMORISING))
+        train(SplitSettings(num_practice=64), piles_of(MEMORISING))
 
 
 # ------------------------------------------------------------------------------------- learning properties
@@ -190,7 +219,7 @@ def test_mismatched_piles_are_refused():
 def test_with_few_pictures_it_memorises(seed):
     """Test the lesson's claim: with 32 practice pictures it gets every one right while the final exam stays at
     least 20 points lower (measured gaps for seeds 0–2: 32, 37 and 29 points)."""
-    run = run_of(SplitConfig(num_practice=32, seed=seed))
+    run = run_of(SplitSettings(num_practice=32, seed=seed))
     assert run.final_practice >= 0.99
     assert run.final_test <= run.final_practice - 0.20
     assert run.exam_score <= 0.85  # early stopping cannot turn memorising into understanding
@@ -211,7 +240,7 @@ def test_more_varied_pictures_close_the_gap():
 def test_shuffled_answers_are_memorised_but_the_exam_is_guessing():
     """Test whether, with shuffled answers, it still gets all 32 practice pictures 'right' while the final exam
     (true answers) is near chance."""
-    run = run_of(SplitConfig(num_practice=32, shuffle_answers=True))
+    run = run_of(SplitSettings(num_practice=32, shuffle_answers=True))
     assert 0.3 <= run.wrong_answers <= 0.7
     assert run.final_practice >= 0.99
     assert abs(run.final_test - 0.5) <= 0.1
@@ -237,9 +266,12 @@ def test_early_stopping_picks_the_first_best_mock_exam_and_reports_the_final_exa
 def test_progress_is_reported_at_every_point_and_can_stop_training():
     """Test whether the callback gets every point of the curves in order, and an exception raised from it
     stops training there."""
-    reports: list[SplitProgress] = []
+    reports: list[Progress] = []
     run = train(SMALL, piles_of(SMALL), reports.append)
-    assert [report.nudges for report in reports] == list(run.nudges)
+    assert [report.step for report in reports] == list(run.nudges)
+    assert {report.total_steps for report in reports} == {SMALL.nudges} and {report.unit for report in reports} == {"nudges"}
+    assert reports[1].text == "Practising on 16 pictures… 7 of 25 nudges"
+    assert reports[-1].epoch == pytest.approx(25)  # a pile of 16 is one nudge a pass
     assert reports[-1].fraction == pytest.approx(1.0)
 
     class Stop(Exception):
@@ -247,9 +279,9 @@ def test_progress_is_reported_at_every_point_and_can_stop_training():
 
     calls: list[int] = []
 
-    def stop_at_seven(report: SplitProgress) -> None:
-        calls.append(report.nudges)
-        if report.nudges >= 7:
+    def stop_at_seven(report: Progress) -> None:
+        calls.append(report.step)
+        if report.step >= 7:
             raise Stop
 
     with pytest.raises(Stop):
@@ -294,3 +326,57 @@ def test_curves_figure_has_a_line_per_pile_and_a_star_at_the_chosen_moment():
     assert any(shape.x0 == run.stopped_at for shape in figure.layout.shapes)  # the stopping line
     gap = round(100 * run.gap)  # the same number as the page's takeaway and metric
     assert any(f"gap: {gap} points" in (note.text or "") for note in figure.layout.annotations)
+
+
+def test_the_verdict_and_takeaways_follow_the_gap():
+    """Test whether the verdict is "memorised" from a 15-point gap, "generalised" up to 6 points, "partly" in
+    between and "shuffled" whenever the answers were, and the takeaways lead with the matching sentence."""
+    few, many = run_of(MEMORISING), run_of(VARIED)
+    assert MEMORISED == 0.15 and GENERALISED == 0.06
+    assert few.gap >= MEMORISED and few.verdict == "memorised"
+    assert many.gap <= GENERALISED and many.verdict == "generalised"
+    assert takeaways(few)[0].startswith("**It memorised.**")
+    assert takeaways(many)[0].startswith("**It learnt, not memorised.**")
+    shuffled = run_of(SplitSettings(num_practice=32, shuffle_answers=True))
+    assert shuffled.verdict == "shuffled" and takeaways(shuffled)[0].startswith("**Nothing to learn")
+    between = SplitRun(MEMORISING, (), (0, 10), (0.5, 0.9), (0.5, 0.8), (0.5, 0.8), 0.0, 0.0)  # a 10-point gap
+    assert between.verdict == "partly" and takeaways(between)[0].startswith("**Partly memorised.**")
+
+
+# --------------------------------------------------------------------------------------- the lesson contract
+def test_the_lesson_runs_headless_and_reports_what_the_command_line_promises():
+    """Test whether LESSON.run + LESSON.report on small settings give the settings back, the three scores, the
+    gap and its verdict, the chosen moment and its exam score, the curves and plain takeaways, JSON-ready."""
+    result = LESSON.report(LESSON.run(SMALL, None))
+    assert json.loads(json.dumps(result)) == result
+    assert settings_from_dict(SplitSettings, result["settings"]) == SMALL
+    assert result["knobs"] == count_knobs(SMALL)
+    assert result["curves"]["nudges"] == [0, 7, 14, 21, 25]
+    run = run_of(SMALL)
+    assert (result["final_practice"], result["final_test"], result["exam_score"], result["stopped_at"]) == (
+        run.final_practice, run.final_test, run.exam_score, run.stopped_at)
+    assert result["gap"] == pytest.approx(run.gap) and result["verdict"] == run.verdict
+    assert result["takeaways"] and not any("*" in line for line in result["takeaways"])
+    assert any(line.startswith("When to stop:") for line in result["takeaways"])
+    summary = LESSON.summary(result)
+    assert "exam score to report" in summary and f"{run.exam_score:.0%}" in summary
+
+
+def test_every_excerpt_is_found_and_the_snippet_runs(capsys):
+    """Test whether every code excerpt the page shows is found in the code (not empty), and the "from Python"
+    snippet runs as printed and prints the run's four numbers."""
+    excerpts = LESSON.excerpts()
+    assert set(excerpts) == {"batches", "nudge", "scoring", "stop"}
+    assert all(text.strip() for text in excerpts.values())
+    assert "drop_last" in excerpts["batches"] and "record_every" in excerpts["scoring"]
+    assert excerpts["stop"].startswith("def early_stop")
+    exec(LESSON.snippet(SMALL), {})
+    run = run_of(SMALL)
+    assert capsys.readouterr().out.split() == [str(run.final_practice), str(run.final_test), str(run.stopped_at),
+                                               str(run.exam_score)]
+
+
+def test_the_settings_are_hashable_and_round_trip_through_json():
+    """Test whether the settings key a store (hashable, equal when equal) and come back from their JSON."""
+    again = settings_from_dict(SplitSettings, json.loads(json.dumps(settings_json(SMALL))))
+    assert again == SMALL and hash(again) == hash(SMALL) and {SMALL: 1}[again] == 1

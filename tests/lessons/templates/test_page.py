@@ -3,6 +3,7 @@ is shown, a link restores the screen, and the replay runs."""
 
 from __future__ import annotations
 
+from core.lessons.templates import TemplatesSettings
 from tests.pages.apptest import open_app
 
 PAGE = "pages/4_Programs_as_templates.py"
@@ -29,13 +30,12 @@ def test_the_race_runs_and_the_budget_changes_it():
     text = " ".join(element.value for element in app.caption)
     assert "after 30 of 30 tries" in text
     assert _searches(app) != before
-    assert app.query_params["budget"] in ("30", ["30"])  # the link now describes this screen
 
 
 def test_choosing_a_searcher_and_a_point_shows_its_program_then():
     """Test whether picking random search and an early point shows that searcher's program at that point."""
     app = open_app(PAGE)
-    app.selectbox(key="templates_searcher").set_value(0).run()
+    app.selectbox(key="templates_searcher").set_value("random").run()
     assert not app.exception
     text = " ".join(element.value for element in app.caption)
     assert "random search holds after 300 of 300 tries" in text
@@ -46,11 +46,11 @@ def test_choosing_a_searcher_and_a_point_shows_its_program_then():
 
 
 def test_a_shared_link_restores_the_race_and_replay_runs():
-    """Test whether ?budget=100&searcher=1 opens on hill climbing with 100 tries, and Replay (from an early point)
-    draws every snapshot of the search in turn and ends on the last try."""
-    app = open_app(PAGE, budget="100", searcher="1", seed="2")
+    """Test whether a link with a budget of 100, hill climbing and seed 2 opens on that screen, and Replay (from an
+    early point) draws every snapshot of the search in turn and ends on the last try."""
+    app = open_app(PAGE, templates_budget="100", templates_searcher="Hill climbing", seed="2")
     assert not app.exception
-    assert app.number_input(key="netlens_seed").value == 2
+    assert app.number_input(key="seed").value == 2
     assert app.select_slider(key="templates_budget").value == 100
     text = " ".join(element.value for element in app.caption)
     assert "hill climbing holds after 100 of 100 tries" in text
@@ -65,3 +65,15 @@ def test_a_shared_link_restores_the_race_and_replay_runs():
     assert app.select_slider(key="templates_tried").value == 100
     charts = [chart.proto.id for chart in app.get("plotly_chart")]  # each placeholder keeps its last frame
     assert any(f"templates_race_replay_{len(points) - 1}" in chart for chart in charts)  # one frame per snapshot
+
+
+def test_the_race_waits_in_the_training_queue():
+    """Test whether the page's race is kept in the lesson's "training" store — the one that computes in the
+    server's single training queue — and not in a store that would let thirty races run at once."""
+    from pages.shared.layout import cache
+
+    open_app(PAGE, seed="6")
+    server = cache()
+    training = server.store("templates", "training")
+    assert training.get(TemplatesSettings(seed=6)) is not None and training.queue is server.queue
+    assert server.store("templates", "results").get(TemplatesSettings(seed=6)) is None

@@ -7,17 +7,10 @@ from typing import Sequence
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.batch_size import Run
 from core.figures import FONT, PALETTE
+from core.lessons.batch_size.experiment import Run, per_nudge
 
 CURVE_HEIGHT = 330
-
-
-def per_nudge(run: Run) -> str:
-    """'1 picture per nudge', '8 pictures per nudge', 'all 512 pictures per nudge'."""
-    if run.everything:
-        return f"all {run.batch_size} pictures per nudge"
-    return f"{run.batch_size} picture{'s' if run.batch_size != 1 else ''} per nudge"
 
 
 def colour(index: int) -> str:

@@ -10,7 +10,7 @@ from plotly.subplots import make_subplots
 
 from core.figures import FONT, PALETTE
 from core.overlay import AGAINST_COLOUR, FOR_COLOUR
-from core.templates import Program, Search, detector_images
+from core.lessons.templates.experiment import Program, Search, detector_images
 
 SEARCHER_COLOURS = {"random": PALETTE[7], "hill": PALETTE[0], "gradient": PALETTE[4]}
 SEARCHER_DASHES = {"random": "dot", "hill": "dash", "gradient": "solid"}

@@ -1,7 +1,8 @@
-"""Explaining a photo: the steps the "Your own photo" page and `netlens explain` share.
+"""Explaining a photo: the steps the "Your own photo" page, `netlens photo` and `netlens explain` share.
 
 bytes → `core.images.load_image` (untrusted input) → the network's view (224×224 crop) → top-5 →
 maps for a chosen class (any registered method) → overlay PNG, deletion and randomisation checks.
+The bunny-world network of lesson 1 can look at the same photo, shrunk to its 64 × 64 scenes.
 """
 
 from __future__ import annotations
@@ -9,15 +10,42 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 from PIL import Image
+from torch import nn
 
 from core.explain import METHODS, explain, model_lock
 from core.overlay import overlay
-from core.photo_model import IMAGENET_LABELS, EfficientNetLite0, PixelInput, model_view, top_predictions
+from core.photo_model import ASSETS, IMAGENET_LABELS, EfficientNetLite0, PixelInput, model_view, top_predictions
+from core.scenes import COARSE_CLASSES
+from core.training import predict_proba
 from core.trust import DeletionCheck, RandomisationCheck, deletion_check, randomisation_check
 
+PHOTOS = ASSETS / "photos"
+
+
+@dataclass(frozen=True)
+class Sample:
+    file: str
+    description: str  # what the page's list of samples says
+
+
+# The photos shipped in assets/photos (from scikit-image, see LICENSE.md there), in the page's order.
+SAMPLES: dict[str, Sample] = {
+    "chelsea": Sample("chelsea.jpg", "a cat"),
+    "coffee": Sample("coffee.jpg", "a cup of coffee"),
+    "camera": Sample("camera.jpg", "a photographer with a tripod"),
+    "astronaut": Sample("astronaut.jpg", "an astronaut"),
+    "rocket": Sample("rocket.jpg", "a rocket launch"),
+}
+# The networks that can look at a photo: key → what the page calls it.
+NETWORKS: dict[str, str] = {
+    "imagenet": "ImageNet network (1,000 everyday things)",
+    "bunny-world": "Bunny-world network (from lesson 1)",
+}
+BUNNY_WORLD_SIDE = 64  # the bunny-world network sees 64 × 64 scenes
 DEFAULT_METHODS: tuple[str, ...] = ("gradcam", "ig", "occlusion", "smoothgrad", "gradientshap")
 # Scrambling order for the randomisation check: classifier, head, then the blocks from the top down, the stem.
 RANDOMISATION_GROUPS: tuple[tuple[str, ...], ...] = (
@@ -31,8 +59,21 @@ RANDOMISATION_GROUPS: tuple[tuple[str, ...], ...] = (
 
 
 def digest(data: bytes) -> str:
-    """A short fingerprint of a file's bytes, to key caches (Streamlit samples big arrays when hashing)."""
+    """A short fingerprint (16 hex digits) of a file's bytes, to key caches (Streamlit samples big arrays when
+    hashing) and to name an uploaded photo in a link."""
     return hashlib.sha1(data).hexdigest()[:16]
+
+
+def is_fingerprint(text: str) -> bool:
+    """True for 16 lower-case hex digits, the form `digest` gives."""
+    return len(text) == 16 and all(character in "0123456789abcdef" for character in text)
+
+
+def sample_bytes(name: str) -> bytes:
+    """The file of the shipped sample photo `name` (a key of SAMPLES)."""
+    if name not in SAMPLES:
+        raise ValueError(f"unknown sample photo {name!r}; choose one of {', '.join(SAMPLES)}")
+    return (PHOTOS / SAMPLES[name].file).read_bytes()
 
 
 @dataclass(frozen=True)
@@ -47,8 +88,8 @@ def predict(model: EfficientNetLite0, picture: np.ndarray, k: int = 5) -> list[P
     return [Prediction(index, label, probability) for index, label, probability in top_predictions(model, picture, k)]
 
 
-def resolve_target(spec: str | int, predictions: list[Prediction]) -> int:
-    """A class index from "top1".."top5", a class number, or a class name (case-insensitive)."""
+def resolve_target(spec: str | int, predictions: list[Prediction], labels: Sequence[str] = IMAGENET_LABELS) -> int:
+    """A class index from "top1".."top5", a class number, or a class name (case-insensitive) of `labels`."""
     text = str(spec).strip().lower()
     if text.startswith("top") and text[3:].isdigit():
         rank = int(text[3:])
@@ -57,10 +98,10 @@ def resolve_target(spec: str | int, predictions: list[Prediction]) -> int:
         return predictions[rank - 1].index
     if text.isdigit():
         index = int(text)
-        if not 0 <= index < len(IMAGENET_LABELS):
-            raise ValueError(f"class number {index} is not between 0 and {len(IMAGENET_LABELS) - 1}")
+        if not 0 <= index < len(labels):
+            raise ValueError(f"class number {index} is not between 0 and {len(labels) - 1}")
         return index
-    matches = [index for index, label in enumerate(IMAGENET_LABELS) if label.lower() == text]
+    matches = [index for index, label in enumerate(labels) if label.lower() == text]
     if not matches:
         raise ValueError(f"no ImageNet class is called {spec!r}; use top1..top5, a class number or an exact name")
     return matches[0]
@@ -99,6 +140,21 @@ def randomisation(model: EfficientNetLite0, picture: np.ndarray, target: int, me
                                    groups=[[f"model.{name}" for name in group] for group in RANDOMISATION_GROUPS])
 
 
+def deletion_sentence(check: DeletionCheck) -> str:
+    """The deletion check's verdict in one sentence, as the page and `netlens photo` say it."""
+    averages = f"(average {check.map_area:.0%} against {check.random_area:.0%})"
+    if check.passes:
+        return f"Passes: greying out what the map points at lowers the confidence faster than random {averages}."
+    return f"Fails: greying out what the map points at does not hurt more than random {averages}."
+
+
+def randomisation_sentence(check: RandomisationCheck) -> str:
+    """The randomisation check's verdict in one sentence."""
+    if check.passes:
+        return "Passes: once the network is scrambled, the map changes — it was showing what the network learned."
+    return "Fails: the map stays much the same on a scrambled network — it shows the picture more than the network."
+
+
 def square_view(picture: np.ndarray, size: int) -> np.ndarray:
     """(size, size, 3) uint8: the largest centred square of the picture, shrunk to `size` (for the
     bunny-world network, which sees 64 × 64 scenes)."""
@@ -107,3 +163,19 @@ def square_view(picture: np.ndarray, size: int) -> np.ndarray:
     top, left = (height - side) // 2, (width - side) // 2
     square = Image.fromarray(picture[top : top + side, left : left + side])
     return np.array(square.resize((size, size), Image.Resampling.BOX), dtype=np.uint8)  # (size, size, 3), writable
+
+
+# ------------------------------------------------------------------------ the bunny-world network of lesson 1
+def bunny_world_predictions(model: nn.Module, picture: np.ndarray) -> list[Prediction]:
+    """Both bunny-world answers (bunny, elephant) for the photo shrunk to 64 × 64, likeliest first."""
+    probabilities = predict_proba(model, square_view(picture, BUNNY_WORLD_SIDE)[None])[0]  # (2,)
+    return [Prediction(int(index), COARSE_CLASSES[index], float(probabilities[index]))
+            for index in np.argsort(-probabilities)]
+
+
+def bunny_world_map(model: nn.Module, picture: np.ndarray, target: int, method: str, seed: int = 0) -> np.ndarray:
+    """The `method` map (64, 64) of the photo shrunk to 64 × 64, towards bunny-world class `target`."""
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    with model_lock(model):
+        return explain(model, square_view(picture, BUNNY_WORLD_SIDE)[None], target, method, seed=seed)[0]

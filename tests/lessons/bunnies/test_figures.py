@@ -1,12 +1,12 @@
-"""Figures: the numbers drawn are the numbers given, with plain-language labels."""
+"""The bunnies lesson's figures: the numbers drawn are the numbers given, with plain-language labels."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from core.figures import background_swap, evidence_by_part, learning_curve
+from core.fit import Progress
+from core.lessons.bunnies.figures import background_swap, evidence_by_part, learning_curve
 from core.scenes import PARTS
-from core.training import Progress
 
 
 def test_swap_figure_groups_by_animal_and_ground():
@@ -28,7 +28,7 @@ def test_evidence_figure_has_one_bar_series_per_method_and_the_area_reference():
 
 
 def test_learning_curve_plots_accuracy_in_percent():
-    """Test whether the curve's points are the reports' accuracies."""
-    history = [Progress(1, 4, 0.5, 0.7, 0.5), Progress(2, 4, 1.0, 0.3, 0.9)]
+    """Test whether the curve's points are the training reports' passes and accuracies (core.fit.Progress)."""
+    history = [Progress(1, 4, loss=0.7, accuracy=0.5, epoch=0.5), Progress(2, 4, loss=0.3, accuracy=0.9, epoch=1.0)]
     figure = learning_curve(history, 2)
     assert list(figure.data[0].x) == [0.5, 1.0] and list(figure.data[0].y) == [50.0, 90.0]

@@ -1,7 +1,7 @@
 """The "programs as templates" lesson: a tiny network *is* a program with blanks (its weights), and training is a
 search over all the programs those blanks allow for the one that makes the fewest mistakes.
 
-config → face / not-face pictures → a race of three searches (random search, hill climbing, gradient descent),
+settings → face / not-face pictures → a race of three searches (random search, hill climbing, gradient descent),
 each allowed the same number of programs tried → the error of each as it goes, snapshots of its program, and
 its accuracy on pictures it never saw. The program can be written out as plain Python (`program_text`), which
 gives exactly the network's answers. Every step is a plain function of its inputs and an explicit seed; nothing
@@ -10,6 +10,7 @@ here touches Streamlit.
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from dataclasses import dataclass, field
@@ -18,6 +19,8 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
+from core.fit import Progress, ProgressCallback, fit
+from core.lesson import setting, settings_json
 from core.runtime import short_gil_slices, single_thread
 from core.seeds import stream
 
@@ -41,20 +44,22 @@ FACE_LAYOUT = {"left eye": (3, 2), "right eye": (3, 8), "mouth": (8, 4)}
 
 
 @dataclass(frozen=True)
-class TemplateConfig:
-    """One race. Hashable, so it keys the page's store; printable, so the page can show it as code."""
+class TemplatesSettings:
+    """One race. Hashable, so it keys the page's store and the training queue; JSON, so a link or the command
+    line can give it."""
 
-    budget: int = 300  # programs each searcher may try (each try = run the program on every practice picture)
-    detectors: int = 3  # hidden neurons: the program's "detectors", each a weighted sum of all pixels
-    num_train: int = 400  # practice pictures: half faces, half scrambled faces
-    num_test: int = 200  # pictures none of the searchers ever sees while searching
-    size: int = 12  # pictures are size × size greyscale
-    jitter: int = 1  # a face's parts move up to this many pixels (all together) from the usual layout
-    noise: float = 0.08  # spread of the pixel noise (darkness 0 = white … 1 = black)
-    hill_step: float = 0.5  # hill climbing: how far each try strays from the best program so far
-    learning_rate: float = 0.3  # gradient descent: size of each nudge (with momentum 0.9)
-    snapshots: int = 24  # programs kept along the way per searcher, for replaying the search
-    seed: int = 0
+    budget: int = setting(300, "programs each searcher may try (each try = run the program on every practice "
+                               "picture)")
+    detectors: int = setting(3, "hidden neurons: the program's detectors, each a weighted sum of all pixels")
+    num_train: int = setting(400, "practice pictures: half faces, half scrambled faces")
+    num_test: int = setting(200, "pictures none of the searchers ever sees while searching")
+    size: int = setting(12, "pictures are size × size greyscale")
+    jitter: int = setting(1, "a face's parts move up to this many pixels (all together) from the usual layout")
+    noise: float = setting(0.08, "spread of the pixel noise (darkness 0 = white … 1 = black)")
+    hill_step: float = setting(0.5, "hill climbing: how far each try strays from the best program so far")
+    learning_rate: float = setting(0.3, "gradient descent: size of each nudge (with momentum 0.9)")
+    snapshots: int = setting(24, "programs kept along the way per searcher, for replaying the search")
+    seed: int = setting(0, "seed of the pictures and of every search")
 
     def __post_init__(self) -> None:
         if self.budget < 1 or self.detectors < 1 or self.snapshots < 2:
@@ -147,15 +152,12 @@ class Search:
 
 @dataclass(frozen=True)
 class Race:
-    config: TemplateConfig
+    settings: TemplatesSettings
     searches: tuple[Search, ...]
     seconds: float
 
     def search(self, searcher: str) -> Search:
         return next(search for search in self.searches if search.searcher == searcher)
-
-
-ProgressCallback = Callable[[str, int], None]  # (searcher, programs tried so far); may raise to stop
 
 
 # ------------------------------------------------------------------------------------------------ pictures
@@ -182,13 +184,13 @@ def _scrambled_layout(rng: np.random.Generator, size: int, jitter: int) -> list[
             return boxes
 
 
-def draw_faces(count: int, config: TemplateConfig, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def draw_faces(count: int, settings: TemplatesSettings, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """`count` pictures, alternately a face (two eyes above a mouth, shifted together by up to `jitter`
     pixels, each part wobbling by one more pixel at most) and a scrambled face (the same three parts at random
     places); light grey with noise, parts dark. Pixels hold *darkness* (0 white … 1 black), so the blank paper
     adds little to a weighted sum and the dark parts a lot. Returns (images, labels), deterministic for a seed."""
     rng = np.random.default_rng(seed)
-    size = config.size
+    size = settings.size
     offset = (size - 12) // 2  # centre the 12×12 layout in bigger pictures
     images = np.empty((count, size, size), dtype=np.float32)
     labels = np.empty(count, dtype=np.int64)
@@ -196,28 +198,28 @@ def draw_faces(count: int, config: TemplateConfig, seed: int) -> tuple[np.ndarra
         picture = np.full((size, size), rng.uniform(0.1, 0.3), dtype=np.float32)  # how dark: 0 white … 1 black
         face = index % 2 == 0
         if face:
-            shift_r, shift_c = rng.integers(-config.jitter, config.jitter + 1, size=2)
+            shift_r, shift_c = rng.integers(-settings.jitter, settings.jitter + 1, size=2)
             boxes = []
             for name, (row, column) in FACE_LAYOUT.items():
                 part = MOUTH if name == "mouth" else EYE
-                wobble_r, wobble_c = rng.integers(-1, 2, size=2) if config.jitter > 1 else (0, 0)
+                wobble_r, wobble_c = rng.integers(-1, 2, size=2) if settings.jitter > 1 else (0, 0)
                 boxes.append((int(np.clip(offset + row + shift_r + wobble_r, 0, size - part[0])),
                               int(np.clip(offset + column + shift_c + wobble_c, 0, size - part[1])), *part))
         else:
-            boxes = _scrambled_layout(rng, size, config.jitter)
+            boxes = _scrambled_layout(rng, size, settings.jitter)
         for row, column, height, width in boxes:
             picture[row : row + height, column : column + width] += rng.uniform(0.45, 0.65)
-        picture += rng.normal(0.0, config.noise, size=picture.shape).astype(np.float32)
+        picture += rng.normal(0.0, settings.noise, size=picture.shape).astype(np.float32)
         images[index] = np.clip(picture, 0.0, 1.0)
         labels[index] = int(face)
     order = rng.permutation(count)
     return images[order], labels[order]
 
 
-def make_data(config: TemplateConfig) -> FaceData:
+def make_data(settings: TemplatesSettings) -> FaceData:
     """Practice and test pictures from independent random streams of the seed."""
-    train = draw_faces(config.num_train, config, stream(config.seed, "templates-train"))
-    test = draw_faces(config.num_test, config, stream(config.seed, "templates-test"))
+    train = draw_faces(settings.num_train, settings, stream(settings.seed, "templates-train"))
+    test = draw_faces(settings.num_test, settings, stream(settings.seed, "templates-test"))
     return FaceData(train[0], train[1], test[0], test[1])
 
 
@@ -248,23 +250,23 @@ def _errors(scores: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     return ((scores > 0).float() != targets).float().mean(-1)
 
 
-def random_programs(count: int, config: TemplateConfig, generator: torch.Generator) -> torch.Tensor:
+def random_programs(count: int, settings: TemplatesSettings, generator: torch.Generator) -> torch.Tensor:
     """`count` programs with every blank filled at random, the way PyTorch starts a network: uniform within
     ±1/√(inputs) of each layer. (count, num_weights) float32."""
-    pixels = config.size * config.size
-    first = torch.rand(count, config.detectors * (pixels + 1), generator=generator) * 2 - 1
-    second = torch.rand(count, config.detectors + 1, generator=generator) * 2 - 1
+    pixels = settings.size * settings.size
+    first = torch.rand(count, settings.detectors * (pixels + 1), generator=generator) * 2 - 1
+    second = torch.rand(count, settings.detectors + 1, generator=generator) * 2 - 1
     first = first / math.sqrt(pixels)
-    second = second / math.sqrt(config.detectors)
-    hidden, hidden_bias = first[:, : config.detectors * pixels], first[:, config.detectors * pixels :]
+    second = second / math.sqrt(settings.detectors)
+    hidden, hidden_bias = first[:, : settings.detectors * pixels], first[:, settings.detectors * pixels :]
     return torch.cat([hidden, hidden_bias, second], dim=1).contiguous()
 
 
-def to_program(flat: torch.Tensor, config: TemplateConfig) -> Program:
+def to_program(flat: torch.Tensor, settings: TemplatesSettings) -> Program:
     """The searchers' flat weights (which read darkness − CENTRE) as the same program on plain darkness:
     Σ w·(dark − c) + b = Σ w·dark + (b − c·Σ w), so only the detectors' offsets change."""
-    hidden, hidden_bias, out, out_bias = _split(flat.detach().to(torch.float64), config.detectors,
-                                                config.size * config.size)
+    hidden, hidden_bias, out, out_bias = _split(flat.detach().to(torch.float64), settings.detectors,
+                                                settings.size * settings.size)
     hidden_bias = hidden_bias - CENTRE * hidden.sum(-1)
     return Program(hidden.numpy().copy(), hidden_bias.numpy().copy(), out.numpy().copy(), float(out_bias))
 
@@ -287,8 +289,30 @@ def _snapshot_points(budget: int, count: int) -> set[int]:
 
 
 # ------------------------------------------------------------------------------------------------ searches
-def _search(searcher: str, config: TemplateConfig, data: FaceData, on_tried: Callable[[int], None] | None) -> Search:
-    """One searcher, `config.budget` programs tried. Each try runs a program on all the practice pictures and
+def _gradient_descent(start: torch.Tensor, inputs: torch.Tensor, targets: torch.Tensor, settings: TemplatesSettings,
+                      record: Callable[[int, torch.Tensor, float, float], None]) -> torch.Tensor:
+    """Gradient descent's tries: each runs the current program on every practice picture (recorded), then
+    `fit` nudges it against the slope; the last try is measured, not nudged. Returns the final weights."""
+    weights = start.clone().requires_grad_(True)
+    optimizer = torch.optim.SGD([weights], lr=settings.learning_rate, momentum=0.9)
+    everything = torch.arange(len(inputs))  # every try looks at all the practice pictures
+    tried = 0
+
+    def one_try(batch: torch.Tensor) -> torch.Tensor:
+        nonlocal tried
+        tried += 1
+        scores = _scores(weights, inputs[batch], settings.detectors)
+        loss = _losses(scores, targets[batch])
+        record(tried, weights, float(loss.detach()), float(_errors(scores.detach(), targets[batch])))
+        return loss
+
+    fit(one_try, optimizer, itertools.repeat(everything), settings.budget - 1)  # zero_grad, backward, step
+    one_try(everything)
+    return weights.detach()
+
+
+def _search(searcher: str, settings: TemplatesSettings, data: FaceData, on_progress: ProgressCallback | None) -> Search:
+    """One searcher, `settings.budget` programs tried. Each try runs a program on all the practice pictures and
     measures its loss; the searcher then decides which program to try next:
     - random search: a brand-new random program each time, keeping the best so far;
     - hill climbing: the best program so far with every blank changed a little at random, kept if better;
@@ -299,9 +323,9 @@ def _search(searcher: str, config: TemplateConfig, data: FaceData, on_tried: Cal
     started = time.perf_counter()
     inputs = torch.from_numpy(data.train_images.reshape(len(data.train_images), -1) - CENTRE)
     targets = torch.from_numpy(data.train_labels.astype(np.float32))
-    generator = torch.Generator().manual_seed(stream(config.seed, f"templates-{searcher}"))
-    start = random_programs(1, config, torch.Generator().manual_seed(stream(config.seed, "templates-start")))[0]
-    snapshot_at = _snapshot_points(config.budget, config.snapshots)
+    generator = torch.Generator().manual_seed(stream(settings.seed, f"templates-{searcher}"))
+    start = random_programs(1, settings, torch.Generator().manual_seed(stream(settings.seed, "templates-start")))[0]
+    snapshot_at = _snapshot_points(settings.budget, settings.snapshots)
     losses: list[float] = []
     errors: list[float] = []
     snapshot_tried: list[int] = []
@@ -312,36 +336,26 @@ def _search(searcher: str, config: TemplateConfig, data: FaceData, on_tried: Cal
         errors.append(error)
         if tried in snapshot_at:
             snapshot_tried.append(tried)
-            snapshots.append(to_program(current, config))
-        if on_tried is not None and (tried % 25 == 0 or tried == config.budget):
-            on_tried(tried)
+            snapshots.append(to_program(current, settings))
+        if on_progress is not None and (tried % 25 == 0 or tried == settings.budget):
+            on_progress(Progress(tried, settings.budget, stage=SEARCHER_NAMES[searcher], unit="programs tried",
+                                 stage_index=SEARCHERS.index(searcher), stages=len(SEARCHERS)))
 
     if searcher == "gradient":
-        weights = start.clone().requires_grad_(True)
-        optimizer = torch.optim.SGD([weights], lr=config.learning_rate, momentum=0.9)
-        for tried in range(1, config.budget + 1):
-            scores = _scores(weights, inputs, config.detectors)
-            loss = _losses(scores, targets)
-            record(tried, weights, float(loss.detach()), float(_errors(scores.detach(), targets)))
-            if tried == config.budget:
-                break
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-        best = weights.detach()
+        best = _gradient_descent(start, inputs, targets, settings, record)
     elif searcher in ("random", "hill"):
         with torch.no_grad():
             best = start.clone()
-            best_scores = _scores(best, inputs, config.detectors)
+            best_scores = _scores(best, inputs, settings.detectors)
             best_loss, best_error = float(_losses(best_scores, targets)), float(_errors(best_scores, targets))
             record(1, best, best_loss, best_error)
             chunk = 64  # try this many programs in one go (same results as one at a time, much faster)
             tried = 1
-            while tried < config.budget:
-                count = min(chunk, config.budget - tried)
+            while tried < settings.budget:
+                count = min(chunk, settings.budget - tried)
                 if searcher == "random":
-                    candidates = random_programs(count, config, generator)
-                    scores = _scores(candidates, inputs, config.detectors)
+                    candidates = random_programs(count, settings, generator)
+                    scores = _scores(candidates, inputs, settings.detectors)
                     candidate_losses, candidate_errors = _losses(scores, targets), _errors(scores, targets)
                     for index in range(count):  # keep the best so far, try by try
                         tried += 1
@@ -352,16 +366,16 @@ def _search(searcher: str, config: TemplateConfig, data: FaceData, on_tried: Cal
                 else:  # each try starts from the best so far, so hill climbing goes one try at a time
                     for _ in range(count):
                         tried += 1
-                        candidate = best + config.hill_step * torch.randn(best.shape, generator=generator) \
-                            / math.sqrt(config.size * config.size)
-                        scores = _scores(candidate, inputs, config.detectors)
+                        candidate = best + settings.hill_step * torch.randn(best.shape, generator=generator) \
+                            / math.sqrt(settings.size * settings.size)
+                        scores = _scores(candidate, inputs, settings.detectors)
                         candidate_loss, candidate_error = float(_losses(scores, targets)), float(_errors(scores, targets))
                         if (candidate_error, candidate_loss) < (best_error, best_loss):
                             best, best_loss, best_error = candidate, candidate_loss, candidate_error
                         record(tried, best, best_loss, best_error)
     else:
         raise ValueError(f"unknown searcher {searcher!r}; choose one of {', '.join(SEARCHERS)}")
-    final = to_program(best, config)
+    final = to_program(best, settings)
     return Search(
         searcher=searcher,
         loss=tuple(losses),
@@ -373,21 +387,77 @@ def _search(searcher: str, config: TemplateConfig, data: FaceData, on_tried: Cal
     )
 
 
-def race(config: TemplateConfig, data: FaceData, on_progress: ProgressCallback | None = None) -> Race:
-    """The three searchers, one after another, each with `config.budget` programs to try, all starting from the
-    same random program. `on_progress(searcher, tried)` is called every 25 tries (and may raise to stop)."""
+def race(settings: TemplatesSettings, data: FaceData, on_progress: ProgressCallback | None = None) -> Race:
+    """The three searchers, one after another, each with `settings.budget` programs to try, all starting from the
+    same random program. `on_progress` gets a `Progress` every 25 tries (stage: the searcher's name, unit:
+    programs tried, stage_index of 3) and may raise to stop."""
     started = time.perf_counter()
     searches = []
     for searcher in SEARCHERS:
-        report = None if on_progress is None else (lambda tried, searcher=searcher: on_progress(searcher, tried))
         with single_thread(), short_gil_slices():  # thousands of tiny operations: see both for why
-            searches.append(_search(searcher, config, data, report))
-    return Race(config, tuple(searches), time.perf_counter() - started)
+            searches.append(_search(searcher, settings, data, on_progress))
+    return Race(settings, tuple(searches), time.perf_counter() - started)
 
 
-def run_race(config: TemplateConfig, on_progress: ProgressCallback | None = None) -> Race:
-    """Draw the pictures and race: the whole lesson in one call (for the tests and the command line)."""
-    return race(config, make_data(config), on_progress)
+def run(settings: TemplatesSettings, on_progress: ProgressCallback | None = None) -> Race:
+    """Draw the pictures and race: the whole lesson in one call (the command line, the benchmark, the tests)."""
+    return race(settings, make_data(settings), on_progress)
+
+
+# ------------------------------------------------------------------------------------------------ what it means
+def takeaway_lines(result: Race) -> list[str]:
+    """Plain sentences about this very race (Markdown: the searchers' names in bold)."""
+    budget = result.settings.budget
+    gradient, hill, random_search = (result.search(name) for name in ("gradient", "hill", "random"))
+    lines = []
+    reached = gradient.tries_to_reach(0.0)
+    if reached is not None:
+        lines.append(f"**Gradient descent** made no mistakes on the practice pictures after **{reached:,}** "
+                     f"programs tried" + (f" (about {3 * reached:,} even counting its slope as two extra tries)."
+                                          if 3 * reached <= budget else "."))
+    else:
+        lines.append(f"**Gradient descent** still got {gradient.final_error:.0%} of the practice pictures wrong "
+                     f"after {budget:,} programs.")
+    for search in (hill, random_search):
+        lines.append(f"**{search.name}** got {search.final_error:.0%} wrong after all {budget:,}.")
+    lines.append(f"On {result.settings.num_test:,} pictures **none of them ever saw**: gradient descent "
+                 f"{gradient.test_accuracy:.0%} right, hill climbing {hill.test_accuracy:.0%}, random search "
+                 f"{random_search.test_accuracy:.0%} (guessing gives 50 %).")
+    return lines
+
+
+def report(result: Race) -> dict:
+    """The race as JSON: each searcher's mistakes on the practice pictures and score on unseen ones, and the
+    takeaway sentences."""
+    gradient = result.search("gradient")
+    return {
+        "settings": settings_json(result.settings),
+        "searches": {
+            search.searcher: {
+                "name": search.name,
+                "practice_wrong": search.final_error,
+                "test_accuracy": search.test_accuracy,
+                "tries_to_no_mistakes": search.tries_to_reach(0.0),
+                "error_curve": list(search.error),
+                "seconds": round(search.seconds, 3),
+            }
+            for search in result.searches
+        },
+        "program": program_text(gradient.program),
+        "seconds": round(result.seconds, 3),
+        "takeaway": [line.replace("**", "") for line in takeaway_lines(result)],
+    }
+
+
+def summary(report: dict) -> str:
+    """A few plain lines for `netlens templates`."""
+    budget = report["settings"]["budget"]
+    lines = [f"{budget:,} programs tried by each searcher (seed {report['settings']['seed']}):"]
+    for search in report["searches"].values():
+        lines.append(f"  {search['name']:<17} {search['practice_wrong']:5.0%} of the practice pictures wrong, "
+                     f"{search['test_accuracy']:4.0%} right on unseen ones")
+    lines += [f"  {line}" for line in report["takeaway"]]
+    return "\n".join(lines)
 
 
 # ------------------------------------------------------------------------------------------------ the program as text

@@ -9,8 +9,8 @@ import plotly.graph_objects as go
 from PIL import Image, ImageDraw, ImageFont
 
 from core.figures import FONT, PALETTE
+from core.lessons.splits.experiment import SplitRun
 from core.scenes import COARSE_CLASSES
-from core.splits import SplitRun
 
 CURVE_HEIGHT = 370
 PILES: tuple[str, ...] = ("practice", "validation", "test")
@@ -74,7 +74,7 @@ def accuracy_curves(run: SplitRun, height: int = CURVE_HEIGHT) -> go.Figure:
     and a star on the final exam at that moment: the one score to report."""
     figure = go.Figure()
     curves = {"practice": run.practice, "validation": run.validation, "test": run.test}
-    passes = [nudges * run.config.pictures_per_nudge / run.config.num_practice for nudges in run.nudges]
+    passes = [nudges * run.settings.pictures_per_nudge / run.settings.num_practice for nudges in run.nudges]
     for pile in PILES:
         name = PILE_NAMES[pile]
         figure.add_trace(go.Scatter(
@@ -87,7 +87,7 @@ def accuracy_curves(run: SplitRun, height: int = CURVE_HEIGHT) -> go.Figure:
         ))
     stop = run.stopped_at
     figure.add_vline(x=stop, line_dash="dash", line_color="#444", line_width=2)
-    early = stop < 0.6 * run.config.nudges  # write beside the line, on the side with more room
+    early = stop < 0.6 * run.settings.nudges  # write beside the line, on the side with more room
     where = "stop here:<br>best mock exam" if run.best else "best mock exam:<br>before any practice"
     figure.add_annotation(x=stop, y=0.0, yref="paper", text=where, showarrow=False,
                           xanchor="left" if early else "right", xshift=6 if early else -6, yanchor="bottom",
@@ -104,7 +104,7 @@ def accuracy_curves(run: SplitRun, height: int = CURVE_HEIGHT) -> go.Figure:
                      annotation_font=dict(size=13, color="#777"))
     _mark_gap(figure, run)
     figure.update_xaxes(title_text="practice so far (nudges of the knobs)",
-                        range=[-0.02 * run.config.nudges, run.config.nudges * 1.03],
+                        range=[-0.02 * run.settings.nudges, run.settings.nudges * 1.03],
                         showgrid=True, gridcolor="#eee")
     lowest = min(min(values) for values in curves.values())
     figure.update_yaxes(title_text="right answers", range=[min(30, 10 * int(10 * lowest) - 5), 102], ticksuffix="%", showgrid=True, gridcolor="#eee")

@@ -1,0 +1,48 @@
+"""Plotly figures of the photo lesson: the top-5 answers, and the two trust checks (deletion, randomisation)."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from core.figures import PALETTE, _layout
+
+
+def top_predictions(labels: Sequence[str], probabilities: Sequence[float], highlight: int | None = None) -> go.Figure:
+    """Horizontal confidence bars, best at the top; the bar at position `highlight` stands out."""
+    colours = [PALETTE[5] if index == highlight else PALETTE[4] for index in range(len(labels))]
+    figure = go.Figure(go.Bar(x=[100 * p for p in probabilities], y=list(labels), orientation="h",
+                              marker_color=colours, text=[f"{100 * p:.0f}%" for p in probabilities],
+                              textposition="outside", cliponaxis=False))
+    _layout(figure, "What the network thinks it is", height=300)
+    figure.update_xaxes(title="confidence (%)", range=[0, 110])
+    figure.update_yaxes(autorange="reversed")
+    return figure
+
+
+def deletion_curves(fractions: np.ndarray, by_map: np.ndarray, at_random: np.ndarray, method: str) -> go.Figure:
+    """Confidence as more of the picture is removed: in the map's order and in random order."""
+    figure = go.Figure()
+    figure.add_scatter(x=100 * fractions, y=100 * by_map, mode="lines+markers", name=f"most important first ({method})",
+                       line=dict(color=PALETTE[5], width=3))
+    figure.add_scatter(x=100 * fractions, y=100 * at_random, mode="lines", name="random order",
+                       line=dict(color="#777", width=2, dash="dash"))
+    _layout(figure, "Remove what the map points at", height=340)
+    figure.update_xaxes(title="share of the picture greyed out (%)", range=[0, 100])
+    figure.update_yaxes(title="confidence (%)", range=[0, 100])
+    return figure
+
+
+def randomisation_similarity(layers: Sequence[str], similarity: np.ndarray) -> go.Figure:
+    """How much the map still resembles the original as more of the network is scrambled."""
+    figure = go.Figure(go.Scatter(x=list(range(1, len(layers) + 1)), y=list(similarity), mode="lines+markers",
+                                  line=dict(color=PALETTE[4], width=3), text=list(layers),
+                                  hovertemplate="%{text}<br>similarity %{y:.2f}<extra></extra>"))
+    figure.add_hrect(y0=0.5, y1=1.05, fillcolor="#D55E00", opacity=0.08, line_width=0,
+                     annotation_text="still the same map: suspicious", annotation_position="top left")
+    _layout(figure, "Scramble the network, redraw the map", height=340)
+    figure.update_xaxes(title="layers scrambled (from the output backwards)", dtick=1)
+    figure.update_yaxes(title="similarity to the original map", range=[-0.2, 1.05])
+    return figure
