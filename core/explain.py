@@ -4,8 +4,12 @@ Every method answers the same question — "which pixels pushed the network towa
 returns one (N, H, W) map per picture, with the picture's own height and width.
 
 Baselines: methods that compare the picture with "nothing there" (Integrated Gradients, GradientShap,
-Occlusion) compare with a *plain picture of the average colour* by default, not a black one: against
-black, every bright pixel looks important (PITFALLS.md; Sturmfels et al., https://distill.pub/2020/attribution-baselines/).
+Occlusion) compare with a *plain* picture, never a black one: against black, every bright pixel looks important
+(PITFALLS.md; Sturmfels et al., https://distill.pub/2020/attribution-baselines/). `explain`'s own default is
+plain mid-grey (0.5 in every channel). The bunny lesson passes `average_colour_baseline(training pictures)`,
+the average colour of what its network learned from (the README's "average colour, not black"); the photo
+lesson keeps mid-grey for both networks it shows (for the ImageNet one it is its own zero input,
+(127.5 − 127) / 128 ≈ 0).
 """
 
 from __future__ import annotations
@@ -194,7 +198,8 @@ def explain(
     seed: int = 0,
 ) -> np.ndarray:
     """Attribution maps (N, H, W) float32 for `images` (N, H, W, 3) uint8 towards the log-odds of `target`,
-    summed over colour channels. `baseline` (1, 3, H, W) in [0, 1] defaults to plain mid-grey; pass
+    summed over colour channels. `baseline` (1, 3, H, W) in [0, 1] is used by Integrated Gradients,
+    GradientShap and Occlusion; it defaults to plain mid-grey (0.5), not black. Pass
     `average_colour_baseline(training_pictures)` for the average colour of what the network learned from.
     Each picture's map depends only on that picture, never on which others share its batch."""
     if method not in METHODS:

@@ -21,7 +21,8 @@ def _takeaways(page) -> list[str]:  # type: ignore[no-untyped-def]
 
 def _pills(page) -> list[str]:  # type: ignore[no-untyped-def]
     """The chosen batch sizes, as the pills show them."""
-    return [text.strip() for text in page.locator('[data-testid="stButtonGroup"] button[aria-pressed="true"]').all_inner_texts()]
+    pressed = page.locator('[data-testid="stButtonGroup"] button[aria-pressed="true"]')
+    return [text.strip() for text in pressed.all_inner_texts()]
 
 
 def test_the_batch_size_lesson_trains_in_the_browser(fresh_server, page):

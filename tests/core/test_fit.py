@@ -51,7 +51,8 @@ def _reference(steps: int, drop_last: bool = False) -> tuple[nn.Linear, list[tup
             loss.backward()
             optimizer.step()
             schedule.step()
-            per_step.append((float(loss.detach()) * len(batch), int((logits.detach().argmax(1) == targets[batch]).sum()), len(batch)))
+            right = int((logits.detach().argmax(1) == targets[batch]).sum())
+            per_step.append((float(loss.detach()) * len(batch), right, len(batch)))
             done += 1
     return model, per_step
 

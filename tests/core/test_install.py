@@ -1,4 +1,5 @@
-"""A non-editable install (`pip install .`) works from another folder: every package of core, the assets, the command."""
+"""A non-editable install (`pip install .`) works from another folder: every package of core, the assets, the
+command."""
 
 from __future__ import annotations
 
@@ -43,11 +44,12 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=60)
     # torch, captum, streamlit… come from the project's environment: its site-packages goes on the new one's
     # path as a plain folder, so its own .pth files (the editable install of this checkout) are not run.
-    purelib = Path(subprocess.run([str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+    python = venv / "bin" / "python"
+    purelib = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
                                   check=True, capture_output=True, text=True).stdout.strip())
     (purelib / "netlens_test_dependencies.pth").write_text(sysconfig.get_path("purelib") + "\n")
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "--disable-pip-version-check",
-                    "install", "--quiet", "--no-deps", "--no-build-isolation", "--no-index", str(source)],
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "--disable-pip-version-check", "install",
+                    "--quiet", "--no-deps", "--no-build-isolation", "--no-index", str(source)],
                    check=True, capture_output=True, timeout=180)
     shutil.rmtree(source)  # nothing may be read from the copy once installed
     return Installed(venv, away)

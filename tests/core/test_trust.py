@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-import core.explain
 from core.explain import METHODS, Method, explain
-from core.training import predict_proba
+from core.training import predict_proba, to_tensor
 from core.trust import deletion_check, randomisation_check, rank_correlation, weight_layers
 
 
@@ -36,26 +35,32 @@ def test_deletion_by_the_map_hurts_more_than_random_deletion(small_model, small_
 
 
 def test_a_scrambled_network_changes_integrated_gradients(small_model, small_data):
-    """Test whether IG's map changes once every layer of the network is scrambled (it passes the check)."""
+    """Test whether IG's map changes once every layer of the network is scrambled (it passes the check), measured
+    against the map the network gave before the check, which the check leaves exactly as it was."""
     image = small_data.check.images[0]
+    before = explain(small_model, image[None], 0, "ig", seed=1)[0]
     check = randomisation_check(small_model, image, 0, "ig", seed=1)
+    after = explain(small_model, image[None], 0, "ig", seed=1)[0]
+    assert np.array_equal(before, after)  # the check scrambled a copy: the network still gives the same map
     assert len(check.layers) == len(weight_layers(small_model))
+    assert check.similarity[-1] == pytest.approx(rank_correlation(np.abs(before), np.abs(check.maps[-1])))
     assert check.passes and check.similarity[-1] < 0.5
-    assert np.array_equal(explain(small_model, image[None], 0, "ig")[0], explain(small_model, image[None], 0, "ig")[0])
 
 
 def test_a_map_that_ignores_the_network_fails_the_randomisation_check(small_model, small_data, monkeypatch):
     """Test whether an 'explanation' computed from the picture alone (an edge detector) is caught: it stays
     identical however the network is scrambled."""
     def edges(model, inputs, target, baseline, seed):  # type: ignore[no-untyped-def]
-        grey = inputs.mean(1, keepdim=True)
+        grey = inputs.mean(1, keepdim=True)  # (N, 1, H, W)
         return (grey.diff(dim=-1, prepend=grey[..., :1]).abs() + grey.diff(dim=-2, prepend=grey[..., :1, :]).abs())
 
     monkeypatch.setitem(METHODS, "edges", Method("edges", "Edges", "picture edges", False, "", edges))
-    check = randomisation_check(small_model, small_data.check.images[0], 0, "edges", seed=1,
+    image = small_data.check.images[0]
+    check = randomisation_check(small_model, image, 0, "edges", seed=1,
                                 groups=[weight_layers(small_model)[:2], weight_layers(small_model)])
+    picture_edges = edges(None, to_tensor(image[None]), None, None, 0)[0, 0].numpy()  # (H, W): no network in it
+    assert all(np.allclose(redrawn, picture_edges) for redrawn in check.maps)  # the check redrew the edge map
     assert np.allclose(check.similarity, 1.0) and not check.passes
-    assert "edges" in core.explain.METHODS
 
 
 def test_the_original_network_is_left_untouched(small_model, small_data):

@@ -261,9 +261,9 @@ def takeaways(comparison: Comparison) -> list[str]:
         lines.append(f"**{per_nudge(small).capitalize()}:** {small.nudges:,} nudges; the zig-zag threw away "
                      f"{100 * small.setbacks:.0f} points of progress along the way — each nudge follows "
                      f"{'a single picture' if small.batch_size == 1 else f'only {small.batch_size} pictures'}.")
-        lines.append(f"**{per_nudge(large).capitalize()}:** only {large.nudges:,} nudge{'s' if large.nudges != 1 else ''} "
-                     f"for the same {large.examples_seen:,} pictures seen; smooth, but it reached "
-                     f"{large.final_accuracy:.0%}.")
+        lines.append(f"**{per_nudge(large).capitalize()}:** only {large.nudges:,} "
+                     f"nudge{'s' if large.nudges != 1 else ''} for the same {large.examples_seen:,} pictures seen; "
+                     f"smooth, but it reached {large.final_accuracy:.0%}.")
     lines.append(f"**Best here:** {per_nudge(best)}, {best.final_accuracy:.0%} right on new pictures.")
     slow = max(runs, key=lambda run: run.seconds)
     if len(runs) > 1:

@@ -249,8 +249,8 @@ def takeaways(run: SplitRun) -> list[str]:
         lines.append(f"**Nothing to learn, only to memorise.** The answers were shuffled, so {run.wrong_answers:.0%} "
                      f"of the {pictures} carry the wrong name. ")
         if practice >= 0.99:
-            lines[-1] += (f"It still gets {practice:.0%} of them “right” — learnt by heart — while the final exam "
-                          f"scores {exam:.0%}, about what guessing gives.")
+            lines[-1] += (f"It still gets {practice:.0%} of them “right” — learnt by heart — while the final "
+                          f"exam scores {exam:.0%}, about what guessing gives.")
         else:
             lines[-1] += (f"Learning that many random answers by heart takes far longer: after {settings.nudges} "
                           f"nudges it gets {practice:.0%} of them, and {exam:.0%} of the final exam (guessing gives "

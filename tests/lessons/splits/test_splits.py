@@ -269,7 +269,8 @@ def test_progress_is_reported_at_every_point_and_can_stop_training():
     reports: list[Progress] = []
     run = train(SMALL, piles_of(SMALL), reports.append)
     assert [report.step for report in reports] == list(run.nudges)
-    assert {report.total_steps for report in reports} == {SMALL.nudges} and {report.unit for report in reports} == {"nudges"}
+    assert {report.total_steps for report in reports} == {SMALL.nudges}
+    assert {report.unit for report in reports} == {"nudges"}
     assert reports[1].text == "Practising on 16 pictures… 7 of 25 nudges"
     assert reports[-1].epoch == pytest.approx(25)  # a pile of 16 is one nudge a pass
     assert reports[-1].fraction == pytest.approx(1.0)
