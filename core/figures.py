@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Sequence
-
-import numpy as np
 import plotly.graph_objects as go
 
 # Okabe–Ito palette: distinguishable with the common forms of colour blindness.

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 import core.lessons.bunnies.experiment as experiment
 from tests.pages.apptest import open_app
 
