@@ -23,7 +23,7 @@ from pages.shared.layout import computed, failed, setup_page, store, story, url_
 
 DEFAULT = SplitSettings()
 
-settings = setup_page(LESSON.id)
+settings = setup_page("splits")
 
 
 def piles_for(chosen: SplitSettings) -> Piles:

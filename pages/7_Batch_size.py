@@ -21,7 +21,7 @@ from pages.shared.layout import computed, failed, setup_page, store, story, url_
 
 DEFAULT = BatchSizeSettings()
 
-settings = setup_page(LESSON.id)
+settings = setup_page("batch_size")
 
 
 def size_label(size: int) -> str:

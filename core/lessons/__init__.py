@@ -4,9 +4,8 @@ are generated from it, so adding a lesson means adding its package here (and its
 from __future__ import annotations
 
 import importlib
-import importlib.util
 
-from core.lesson import Lesson, Planned, lesson_text  # noqa: F401 - lesson_text: MIGRATION, old pages import it here
+from core.lesson import Lesson, Planned
 
 # Teaching order. A string names a package core/lessons/<id>/ exposing LESSON; a Planned entry is still being written.
 ORDER: tuple[str | Planned, ...] = (
@@ -22,31 +21,10 @@ ORDER: tuple[str | Planned, ...] = (
 )
 
 
-# MIGRATION (issue 8): lessons not yet moved into their package keep their old page. Delete when all have moved.
-_LEGACY = {
-    "bunnies": ("Bunnies and grass", "a network learns whatever separates the pictures — even the grass behind the bunny",
-                "pages/1_Bunnies_and_grass.py"),
-    "photo": ("Your own photo", "upload a picture and see what a real network looks at", "pages/2_Your_own_photo.py"),
-    "house_prices": ("The house-price formula",
-                     "start anywhere, measure the error, nudge the knobs the way backpropagation says",
-                     "pages/3_The_house-price_formula.py"),
-    "templates": ("Programs as templates", "training searches all the programs a network can be for the best one",
-                  "pages/4_Programs_as_templates.py"),
-    "splits": ("Splitting the data", "an exam with the practice questions rewards memorising",
-               "pages/6_Splitting_the_data.py"),
-    "batch_size": ("Batch size", "how many examples the network looks at before each nudge", "pages/7_Batch_size.py"),
-}
-
-
 def _load(entry: str | Planned) -> Lesson | Planned:
     if isinstance(entry, Planned):
         return entry
-    if importlib.util.find_spec(f"core.lessons.{entry}") is None:
-        return Planned(*_LEGACY[entry])
-    module = importlib.import_module(f"core.lessons.{entry}")
-    if not hasattr(module, "LESSON"):  # MIGRATION: package started, not finished
-        return Planned(*_LEGACY[entry])
-    lesson = module.LESSON
+    lesson = importlib.import_module(f"core.lessons.{entry}").LESSON
     if lesson.id != entry:
         raise ValueError(f"core/lessons/{entry} declares the id {lesson.id!r}; the id must be its package's name")
     return lesson

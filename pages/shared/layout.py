@@ -123,9 +123,22 @@ def _seed_widget() -> int:
     return int(seed)
 
 
-def setup_page(lesson_id: str | None = None, title: str = "Home", icon: str = "🔍") -> Settings:
+def _keep_presenter() -> None:
+    st.session_state["_netlens_presenter"] = bool(st.session_state["presenter"])
+
+
+def _presenter_widget() -> bool:
+    """The sidebar's presenter-mode switch, kept for the whole session (not in the link: a student opening the
+    teacher's link gets the normal view). The choice lives under a key of its own and is given back to the switch
+    on every run: a widget's own state does not survive a page switch."""
+    st.session_state["presenter"] = st.session_state.get("_netlens_presenter", False)
+    return bool(st.toggle("Presenter mode (large type)", key="presenter", on_change=_keep_presenter))
+
+
+def setup_page(lesson_id: str | None = None) -> Settings:
     """Page config, torch threads, navigation and the shared sidebar (seed, presenter mode) for the lesson
     `lesson_id` (None: the home page)."""
+    title, icon = "Home", "🔍"
     if lesson_id is not None:
         entry = lesson(lesson_id)
         title, icon = entry.title, entry.icon
@@ -134,11 +147,11 @@ def setup_page(lesson_id: str | None = None, title: str = "Home", icon: str = "�
     with st.sidebar:
         st.page_link("streamlit_app.py", label="NetLens home", icon=":material/home:")
         for entry in SYLLABUS:
-            if getattr(entry, "page", None):
+            if entry.page:
                 st.page_link(entry.page, label=entry.title)
         st.divider()
         seed = _seed_widget()
-        presenter = st.toggle("Presenter mode (large type)", key="presenter", persist_state="session")
+        presenter = _presenter_widget()
     st.markdown(PAGE_CSS + (PRESENTER_CSS if presenter else ""), unsafe_allow_html=True)
     return Settings(seed=seed, presenter=bool(presenter))
 

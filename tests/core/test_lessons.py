@@ -119,3 +119,18 @@ def test_settings_from_dict_refuses_unknown_names():
         settings_from_dict(ToySettings, {"colour": "red"})
     assert dataclasses.fields(ToySettings)[0].metadata["help"] == "how many"
     assert isinstance(Planned("x", "y"), Planned)
+
+
+@pytest.mark.parametrize("lesson", list(LESSONS.values()), ids=lambda lesson: lesson.id)
+def test_every_excerpt_and_snippet_a_page_shows_is_real_code(lesson: Lesson):
+    """Test whether every "under the hood" excerpt is found in its function (source_lines raises otherwise; an
+    excerpt is a fragment, so it need not compile alone) and
+    every "from Python" snippet is valid Python that imports from modules that exist (each lesson's own tests run
+    its snippet)."""
+    for name, text in (lesson.excerpts() if lesson.excerpts else {}).items():
+        assert text.strip() and "source not available" not in text, name
+    if lesson.snippet is not None:
+        code = lesson.snippet(lesson.settings())
+        compile(code, f"{lesson.id} snippet", "exec")
+        for module in re.findall(r"^from (core[\w.]*) import", code, re.M):
+            __import__(module)

@@ -56,11 +56,13 @@ def test_each_lesson_keeps_its_results_in_its_own_stores():
     the practice-pile slider through every size cannot push another lesson's results out."""
     from pages.shared.layout import cache
 
-    app = _open("pages/6_Splitting_the_data.py", splits_trained="1")
-    for size in (16, 64):
-        app.select_slider(key="splits_pictures").set_value(size).run()
-        assert not app.exception
     shared = cache()
-    assert len(shared.store("splits", "pictures")) >= 2 and len(shared.store("splits", "training")) >= 1
-    others = [store for (lesson, _kind), store in shared._stores.items() if lesson != "splits"]
-    assert all(len(store) == 0 for store in others)
+    before = {key: len(store) for key, store in shared._stores.items() if key[0] != "splits"}
+    splits = {kind: len(shared.store("splits", kind)) for kind in ("pictures", "training")}
+    app = _open("pages/6_Splitting_the_data.py", splits_trained="1", splits_pictures="16")
+    app.select_slider(key="splits_pictures").set_value(64).run()
+    assert not app.exception
+    assert len(shared.store("splits", "pictures")) >= splits["pictures"] + 2
+    assert len(shared.store("splits", "training")) >= splits["training"] + 2
+    after = {key: len(store) for key, store in shared._stores.items() if key[0] != "splits"}
+    assert after == {**{key: 0 for key in after}, **before}
