@@ -128,7 +128,7 @@ def add_setting_flags(parser: argparse.ArgumentParser, settings_type: type) -> N
         default = field.default
         shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
         parser.add_argument(_flag(field), dest=field.name, type=_parser_for(types[field.name]), default=None,
-                            metavar=field.name.upper(), help=f"{field.metadata.get('help', '')} (default {shown})")
+                            metavar=(field.metadata.get("flag") or field.name).upper(), help=f"{field.metadata.get('help', '')} (default {shown})")
 
 
 def settings_from_flags(settings_type: type, args: argparse.Namespace) -> Any:
