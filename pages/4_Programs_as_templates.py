@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pandas  # noqa: F401 - whole before any figure: st.dataframe imports it lazily, and plotly then finds it half-imported in an overlapping rerun (PITFALLS.md)
 import streamlit as st
 
 from core.fit import ProgressCallback

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import EXCEPTION, screenshot, settle
 
@@ -39,10 +42,13 @@ def test_the_nudges_survive_the_link_into_a_fresh_browser(fresh_server, page, br
     page.get_by_role("button", name="Nudge once", exact=True).click()
     page.get_by_text("51 nudges taken").wait_for(timeout=30_000)
     settle(page)
+    error = page.locator('[data-testid="stMetricValue"]').first
+    before = error.inner_text()
     step_size = page.get_by_role("slider").nth(3)  # the three knobs, then the step size
     step_size.focus()
     page.keyboard.press("ArrowLeft")  # 0.02 → 0.01
     page.wait_for_url("**house_prices_rate=0.01**", timeout=30_000)
+    expect(error).not_to_have_text(before, timeout=30_000)  # the address changes before the page reruns
     settle(page)
     page.get_by_role("tab", name="Error landscape").click()
     settle(page)
@@ -71,6 +77,7 @@ def test_the_nudges_survive_the_link_into_a_fresh_browser(fresh_server, page, br
         other.get_by_role("link", name="The house-price formula", exact=True).first.click()
         other.get_by_text("51 nudges taken").wait_for(timeout=30_000)  # … and the lesson comes back as it was
         settle(other)
-        assert "house_prices_nudges=51" in other.url and "house_prices_rate=0.01" in other.url
+        other.wait_for_url(re.compile(r"house_prices_nudges=51.*house_prices_rate=0\.01|"
+                                      r"house_prices_rate=0\.01.*house_prices_nudges=51"), timeout=30_000)
     finally:
         fresh.close()

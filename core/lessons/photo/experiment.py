@@ -17,7 +17,7 @@ from PIL import Image
 from torch import nn
 
 from core.explain import METHODS, explain, model_lock
-from core.overlay import overlay
+from core.overlay import map_scale, overlay
 from core.photo_model import ASSETS, IMAGENET_LABELS, EfficientNetLite0, PixelInput, model_view, top_predictions
 from core.scenes import COARSE_CLASSES
 from core.training import predict_proba
@@ -126,6 +126,11 @@ def overlay_png(picture: np.ndarray, attribution: np.ndarray, method: str, opaci
     return buffer.getvalue()
 
 
+def common_scale(maps: Sequence[np.ndarray]) -> float:
+    """One full-strength value for several maps, so that on one colour scale a weak map looks weak."""
+    return map_scale(np.stack([np.abs(attribution) for attribution in maps]))
+
+
 def deletion(model: EfficientNetLite0, picture: np.ndarray, target: int, attribution: np.ndarray) -> DeletionCheck:
     """The deletion check on the network's view (8 × 8 patches, 16 steps)."""
     with model_lock(model):
@@ -177,5 +182,4 @@ def bunny_world_map(model: nn.Module, picture: np.ndarray, target: int, method: 
     """The `method` map (64, 64) of the photo shrunk to 64 × 64, towards bunny-world class `target`."""
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
-    with model_lock(model):
-        return explain(model, square_view(picture, BUNNY_WORLD_SIDE)[None], target, method, seed=seed)[0]
+    return explain(model, square_view(picture, BUNNY_WORLD_SIDE)[None], target, method, seed=seed)[0]  # holds its lock

@@ -23,8 +23,8 @@ class KeptPhoto:
 
 class KeptPhotos:
     """A thread-safe map fingerprint → photo, bounded by count and bytes (the oldest go first), where each
-    photo expires `seconds` after it was last uploaded; opening a link does not extend it. `clock` is
-    injectable for tests (default: `time.monotonic`)."""
+    photo expires `seconds` after it was last kept (the uploader's page keeps it again on every rerun; opening
+    its link does not extend it). `clock` is injectable for tests (default: `time.monotonic`)."""
 
     def __init__(self, max_photos: int = 64, max_bytes: int = 200 * MB, seconds: float = 3600.0,
                  clock: Callable[[], float] = time.monotonic) -> None:

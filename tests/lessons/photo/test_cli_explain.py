@@ -12,7 +12,7 @@ from PIL import Image
 from core.cli import main
 from core.photo_model import IMAGENET_LABELS
 
-COFFEE = Path(__file__).resolve().parents[2] / "assets" / "photos" / "coffee.jpg"
+COFFEE = Path(__file__).resolve().parents[3] / "assets" / "photos" / "coffee.jpg"
 ESPRESSO = 967
 
 
