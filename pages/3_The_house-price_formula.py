@@ -12,7 +12,15 @@ import numpy as np
 import streamlit as st
 
 from core.lessons.house_prices import LESSON, HousePricesResult, HousePricesSettings, excerpts, snippet
-from core.lessons.house_prices.experiment import EXPLODED, KNOBS, MAX_NUDGES, best_formula, directions, landscape, predict
+from core.lessons.house_prices.experiment import (
+    EXPLODED,
+    KNOBS,
+    MAX_NUDGES,
+    best_formula,
+    directions,
+    landscape,
+    predict,
+)
 from core.lessons.house_prices.figures import error_curve, error_landscape, predicted_vs_actual
 from pages.shared.layout import setup_page, store, story
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import pandas  # noqa: F401 - whole before any figure: st.dataframe imports it lazily, and plotly then finds it half-imported in an overlapping rerun (PITFALLS.md)
+import pandas  # noqa: F401 - whole, first: else an overlapping rerun's plotly finds it half-imported (PITFALLS)
 import streamlit as st
 
 from core.fit import ProgressCallback
@@ -32,7 +32,8 @@ page = setup_page("templates")
 
 
 def pictures(settings: TemplatesSettings) -> FaceData:
-    return store("templates", "pictures").get_or_compute(settings.data_key(), lambda: make_data(settings))  # type: ignore[return-value]
+    pictures_store = store("templates", "pictures")
+    return pictures_store.get_or_compute(settings.data_key(), lambda: make_data(settings))  # type: ignore[return-value]
 
 
 def raced(settings: TemplatesSettings, data: FaceData) -> Race:

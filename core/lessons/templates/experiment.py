@@ -298,12 +298,12 @@ def _gradient_descent(start: torch.Tensor, inputs: torch.Tensor, targets: torch.
     everything = torch.arange(len(inputs))  # every try looks at all the practice pictures
     tried = 0
 
-    def one_try(batch: torch.Tensor) -> torch.Tensor:
+    def one_try(batch: torch.Tensor) -> torch.Tensor:  # batch: always all of them (no copy made by indexing)
         nonlocal tried
         tried += 1
-        scores = _scores(weights, inputs[batch], settings.detectors)
-        loss = _losses(scores, targets[batch])
-        record(tried, weights, float(loss.detach()), float(_errors(scores.detach(), targets[batch])))
+        scores = _scores(weights, inputs, settings.detectors)
+        loss = _losses(scores, targets)
+        record(tried, weights, float(loss.detach()), float(_errors(scores.detach(), targets)))
         return loss
 
     fit(one_try, optimizer, itertools.repeat(everything), settings.budget - 1)  # zero_grad, backward, step
