@@ -7,6 +7,9 @@ import threading
 from dataclasses import dataclass
 from typing import Callable, Hashable, TypeVar
 
+# Imported once here, before any figure: Plotly and st.dataframe import pandas lazily, and two sessions drawing
+# their first figures at once on a fresh server raced on that import ("partially initialized module", PITFALLS.md).
+import pandas  # noqa: F401
 import streamlit as st
 
 from core.explain import METHODS
@@ -92,6 +95,9 @@ def computed(store: ResultStore, key: Hashable, first_text: str, compute: Callab
             st.warning("The server is very busy right now: too many trainings are waiting. Please try again in a "
                        "minute.")
             st.stop()
+        except BaseException:
+            area.empty()  # no progress bar or queue place left behind on an error or an interrupted run
+            raise
     area.empty()
     return result
 

@@ -45,7 +45,7 @@ def _screen(page) -> dict:  # type: ignore[no-untyped-def]
         "captions": [re.sub(r"Trained in [0-9.]+ s", "Trained in … s", text)
                      for text in page.locator('[data-testid="stCaptionContainer"]').all_inner_texts()],
         "picture": page.get_by_text("It is a").first.inner_text(),
-        "chosen": page.locator('[data-testid="stRadio"] label:has(input:checked)').inner_text(),
+        "chosen": page.locator('[data-testid="stRadio"] label:has(input:checked)').first.inner_text(),
         "images": page.locator('[data-testid="stImage"] img').count(),
         "figures": page.evaluate(
             "() => [...document.querySelectorAll('.js-plotly-plot')].map(plot => (plot.data || []).map(trace => "

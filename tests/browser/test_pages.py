@@ -30,7 +30,7 @@ def test_every_page_loads_without_an_exception_box(fresh_server, page):
 def test_deep_link_on_a_fresh_server_shows_the_lesson_and_our_navigation(fresh_server, page):
     """Test whether the very first visitor of a fresh server, arriving by a deep link, gets the lesson with
     NetLens's own navigation and no "Page not found" dialog (PITFALLS: streamlit#8860)."""
-    page.goto(f"{fresh_server}/Bunnies_and_grass?grass=90&seed=3")
+    page.goto(f"{fresh_server}/Bunnies_and_grass?bunnies_grass=90&seed=3")
     settle(page)
     page.get_by_role("heading", name="Bunnies and grass").first.wait_for()
     assert page.get_by_text("Page not found").count() == 0
