@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
@@ -116,3 +117,16 @@ def settle(page) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000
     )
+
+
+@contextmanager
+def fresh_page(browser, url: str) -> Iterator:  # type: ignore[no-untyped-def]
+    """`url` opened in a brand-new browser context (no cookies, no session: another student's browser), settled."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    try:
+        page = context.new_page()
+        page.goto(url)
+        settle(page)
+        yield page
+    finally:
+        context.close()

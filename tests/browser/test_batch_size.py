@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import EXCEPTION, screenshot, settle
+from tests.browser.conftest import fresh_page, EXCEPTION, screenshot, settle
 
 pytestmark = pytest.mark.browser
 
@@ -60,11 +60,7 @@ def test_a_copied_link_shows_the_same_comparison_in_a_fresh_browser(fresh_server
     assert any("1,024 pictures seen" in line for line in takeaways), takeaways  # 2 passes through 512
     screenshot(page, "batch_size_before_link")
 
-    context = browser.new_context(viewport={"width": 1366, "height": 768})
-    try:
-        other = context.new_page()
-        other.goto(url)
-        settle(other)
+    with fresh_page(browser, url) as other:
         other.locator(TABLE).first.wait_for(timeout=120_000)
         settle(other)
         assert other.locator(EXCEPTION).count() == 0
@@ -74,5 +70,3 @@ def test_a_copied_link_shows_the_same_comparison_in_a_fresh_browser(fresh_server
         assert _takeaways(other) == takeaways
         expect(other.locator('[data-testid="stPlotlyChart"]')).to_have_count(2)
         screenshot(other, "batch_size_from_link")
-    finally:
-        context.close()

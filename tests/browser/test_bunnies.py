@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import EXCEPTION, screenshot, settle
+from tests.browser.conftest import fresh_page, EXCEPTION, screenshot, settle
 
 pytestmark = pytest.mark.browser
 
@@ -93,15 +93,9 @@ def test_a_trained_screen_survives_the_link_into_a_fresh_browser(fresh_server, p
     assert "bunnies_more=1" in link and "bunnies_trained=1" in link
     screenshot(page, "bunnies_link_before")
 
-    fresh = browser.new_context(viewport={"width": 1366, "height": 768})
-    try:
-        other = fresh.new_page()
-        other.goto(link)
-        settle(other)
+    with fresh_page(browser, link) as other:
         other.get_by_text("After: + 500 pictures").wait_for(timeout=120_000)
         settle(other)
         assert other.locator(EXCEPTION).count() == 0
         assert _screen(other) == seen
         screenshot(other, "bunnies_from_link")
-    finally:
-        fresh.close()

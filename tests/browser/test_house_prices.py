@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import EXCEPTION, screenshot, settle
+from tests.browser.conftest import fresh_page, EXCEPTION, screenshot, settle
 
 pytestmark = pytest.mark.browser
 
@@ -61,11 +61,7 @@ def test_the_nudges_survive_the_link_into_a_fresh_browser(fresh_server, page, br
     assert "house_prices_nudges=51" in link
     screenshot(page, "house_prices")
 
-    fresh = browser.new_context(viewport={"width": 1366, "height": 768})
-    try:
-        other = fresh.new_page()
-        other.goto(link)
-        settle(other)
+    with fresh_page(browser, link) as other:
         other.get_by_text("51 nudges taken").wait_for(timeout=30_000)
         other.get_by_role("tab", name="Error landscape").click()
         settle(other)
@@ -79,5 +75,3 @@ def test_the_nudges_survive_the_link_into_a_fresh_browser(fresh_server, page, br
         settle(other)
         other.wait_for_url(re.compile(r"house_prices_nudges=51.*house_prices_rate=0\.01|"
                                       r"house_prices_rate=0\.01.*house_prices_nudges=51"), timeout=30_000)
-    finally:
-        fresh.close()

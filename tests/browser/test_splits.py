@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import EXCEPTION, screenshot, settle
+from tests.browser.conftest import fresh_page, EXCEPTION, screenshot, settle
 
 pytestmark = pytest.mark.browser
 
@@ -86,11 +86,7 @@ def test_a_copied_link_shows_the_same_training_in_a_fresh_browser(fresh_server, 
     takeaways = page.locator('[data-testid="stMarkdownContainer"] li').all_inner_texts()
     assert len(takeaways) >= 2
 
-    context = browser.new_context(viewport={"width": 1366, "height": 768})
-    try:
-        other = context.new_page()
-        other.goto(url)
-        settle(other)
+    with fresh_page(browser, url) as other:
         _wait_for_pictures(other, 64)
         assert other.locator(EXCEPTION).count() == 0
         expect(_slider(other)).to_have_attribute("aria-valuetext", "64")
@@ -99,5 +95,3 @@ def test_a_copied_link_shows_the_same_training_in_a_fresh_browser(fresh_server, 
         assert other.locator('[data-testid="stMarkdownContainer"] li').all_inner_texts() == takeaways
         assert _final_exam_curve(other) == curve
         screenshot(other, "splits_from_link")
-    finally:
-        context.close()

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from core.lessons.templates import TemplatesSettings
 from core.lessons.templates.experiment import _snapshot_points
-from tests.browser.conftest import EXCEPTION, screenshot, settle
+from tests.browser.conftest import fresh_page, EXCEPTION, screenshot, settle
 
 pytestmark = pytest.mark.browser
 
@@ -82,16 +82,10 @@ def test_the_race_on_screen_survives_the_link_into_a_fresh_browser(fresh_server,
     assert "templates_budget=100" in link and "templates_searcher=" in link
     screenshot(page, "templates_changed")
 
-    fresh = browser.new_context(viewport={"width": 1366, "height": 768})
-    try:
-        other = fresh.new_page()
-        other.goto(link)
-        settle(other)
+    with fresh_page(browser, link) as other:
         other.get_by_text(caption[:60]).wait_for(timeout=120_000)
         settle(other)
         other.mouse.move(5, 700)
         assert other.locator(EXCEPTION).count() == 0
         assert _screen(other) == seen
         screenshot(other, "templates_from_link")
-    finally:
-        fresh.close()
