@@ -70,8 +70,9 @@ def _explain(args: argparse.Namespace) -> int:
         check = result["deletion"]
         verdict = "passed" if check["passes"] else "FAILED"
         speed = "faster" if check["passes"] else "no faster"
-        print(f"deletion check: {verdict}. Removing what the map marks first lowers the confidence {speed} than "
-              f"removing patches at random (average confidence {check['map_area']:.2f} vs {check['random_area']:.2f}).")
+        print(f"deletion check: {verdict}. Blurring what the map marks first lowers the log-odds {speed} than "
+              f"blurring its least important patches first or random ones (average log-odds "
+              f"{check['most_first_area']:.2f} vs {check['least_first_area']:.2f} and {check['random_area']:.2f}).")
         scrambled = result["randomisation"]
         final = scrambled["similarity"][-1]
         if scrambled["passes"]:

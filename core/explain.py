@@ -66,11 +66,11 @@ def _integrated_gradients(model, inputs, target, baseline, seed):  # type: ignor
 
 # Captum draws SmoothGrad's noise and GradientShap's samples from the process-wide torch and NumPy
 # generators; this lock keeps another session's thread from reseeding them halfway through.
-_global_random = threading.Lock()
+global_random = threading.Lock()
 
 
 def _smoothgrad(model, inputs, target, baseline, seed):  # type: ignore[no-untyped-def]
-    with _global_random, torch.random.fork_rng(devices=[]):
+    with global_random, torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return NoiseTunnel(Saliency(model)).attribute(
             inputs, nt_type="smoothgrad", nt_samples=16, nt_samples_batch_size=min(16, _batch(inputs, 64)),
@@ -84,7 +84,7 @@ def _gradient_shap(model, inputs, target, baseline, seed):  # type: ignore[no-un
     brightness = torch.linspace(0.6, 1.4, 8).view(-1, 1, 1, 1)
     baselines = (baseline * brightness).clamp(0, 1)  # (8, 3, H, W)
     # Captum draws the path points from torch's and the baselines from NumPy's global generators.
-    with _global_random:
+    with global_random:
         numpy_state = np.random.get_state()
         try:
             np.random.seed(seed)

@@ -283,7 +283,7 @@ def trust_checks() -> str | None:
         return None
 
     def both(on_progress):  # type: ignore[no-untyped-def]
-        on_progress(Progress(0, 2, stage="Running the checks (greying out the picture)", unit="checks"))
+        on_progress(Progress(0, 2, stage="Running the checks (blurring the picture)", unit="checks"))
         removal = deletion(network, picture, target, maps[checked])
         on_progress(Progress(1, 2, stage="Running the checks (scrambling the network)", unit="checks"))
         return removal, randomisation(network, picture, target, checked, seed=settings.seed)
@@ -295,8 +295,8 @@ def trust_checks() -> str | None:
         return None
     first, second = st.columns(2)
     with first:
-        st.plotly_chart(deletion_curves(removal.fractions, removal.map_confidence, removal.random_confidence,
-                                        METHODS[checked].name), key="photo_deletion")
+        st.plotly_chart(deletion_curves(removal.fractions, removal.most_first, removal.least_first,
+                                        removal.random_order, METHODS[checked].name), key="photo_deletion")
         (st.success if removal.passes else st.warning)(deletion_sentence(removal))
     with second:
         st.plotly_chart(randomisation_similarity(list(scrambling.layers), scrambling.similarity),

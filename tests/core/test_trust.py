@@ -8,20 +8,24 @@ import torch
 
 from core.explain import METHODS, Method, explain
 from core.training import predict_proba, to_tensor
-from core.trust import deletion_check, randomisation_check, rank_correlation, weight_layers
+from core.trust import deletion_check, filled, randomisation_check, rank_correlation, weight_layers
 
 
 def test_rank_correlation_reference_values():
-    """Test Spearman's correlation on hand-checkable cases: identical, reversed, monotone transform."""
+    """Test Spearman's correlation on hand-checkable cases: identical, reversed, monotone transform, and ties,
+    which share their average rank (hand-computed: ranks 0.5, 0.5, 2, 3 against 0, 1, 2, 3 give 0.9486833)."""
     values = np.array([3.0, 1.0, 2.0, 5.0])
     assert rank_correlation(values, values) == pytest.approx(1.0)
     assert rank_correlation(values, -values) == pytest.approx(-1.0)
     assert rank_correlation(values, np.exp(values)) == pytest.approx(1.0)
+    assert rank_correlation(np.array([0.0, 0.0, 1.0, 2.0]), np.arange(4.0)) == pytest.approx(0.9486833, abs=1e-7)
+    assert rank_correlation(np.zeros(5), np.arange(5.0)) == 0.0  # a flat map resembles nothing
 
 
 def test_deletion_by_the_map_hurts_more_than_random_deletion(small_model, small_data):
-    """Test whether removing the patches Integrated Gradients calls most important first lowers confidence
-    faster than removing patches at random, on most check pictures of a trained network."""
+    """Test whether removing the patches Integrated Gradients calls most important first lowers the log-odds
+    faster than removing its least important first or random patches, on most check pictures of a trained
+    network; all three curves start from the untouched picture and end on the fully blurred one."""
     images = small_data.check.images[:6]
     passes = 0
     for image in images:
@@ -29,9 +33,35 @@ def test_deletion_by_the_map_hurts_more_than_random_deletion(small_model, small_
         attribution = explain(small_model, image[None], target, "ig")[0]
         check = deletion_check(small_model, image, target, attribution, steps=8)
         assert check.fractions[0] == 0 and check.fractions[-1] == 1
-        assert check.map_confidence[0] == pytest.approx(check.random_confidence[0], abs=1e-6)
+        for curve in (check.least_first, check.random_order):
+            assert curve[0] == pytest.approx(check.most_first[0], abs=1e-5)
+            assert curve[-1] == pytest.approx(check.most_first[-1], abs=1e-5)
         passes += check.passes
     assert passes >= 5
+
+
+def test_a_map_pointing_at_the_wrong_patches_fails_deletion(small_model, small_data):
+    """Test whether the check catches a map that is the opposite of Integrated Gradients' (most important first
+    becomes least important first): it must fail where the real map passes."""
+    image = small_data.check.images[0]
+    target = int(predict_proba(small_model, image[None]).argmax())
+    attribution = explain(small_model, image[None], target, "ig")[0]
+    honest = deletion_check(small_model, image, target, attribution, steps=8)
+    reversed_map = deletion_check(small_model, image, target, -attribution, steps=8)
+    assert honest.passes and not reversed_map.passes
+    np.testing.assert_allclose(reversed_map.most_first, honest.least_first, atol=1e-6)
+
+
+def test_the_blur_keeps_colour_and_removes_detail():
+    """Test whether the blurred fill keeps a picture's average colour and flattens its texture, and grey is grey."""
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    blurred = filled(image, "blur")
+    assert np.abs(blurred.mean((0, 1)) - image.mean((0, 1))).max() < 3
+    assert blurred.std() < image.std() / 4
+    assert (filled(image, "grey") == 128).all()
+    with pytest.raises(ValueError, match="unknown fill"):
+        filled(image, "paint")
 
 
 def test_a_scrambled_network_changes_integrated_gradients(small_model, small_data):

@@ -132,7 +132,7 @@ def common_scale(maps: Sequence[np.ndarray]) -> float:
 
 
 def deletion(model: EfficientNetLite0, picture: np.ndarray, target: int, attribution: np.ndarray) -> DeletionCheck:
-    """The deletion check on the network's view (8 × 8 patches, 16 steps)."""
+    """The deletion check on the network's view (8 × 8 patches, 16 steps, removed patches blurred)."""
     with model_lock(model):
         return deletion_check(PixelInput(model), model_view(picture), target, attribution, steps=16, random_orders=2)
 
@@ -147,10 +147,15 @@ def randomisation(model: EfficientNetLite0, picture: np.ndarray, target: int, me
 
 def deletion_sentence(check: DeletionCheck) -> str:
     """The deletion check's verdict in one sentence, as the page and `netlens photo` say it."""
-    averages = f"(average {check.map_area:.0%} against {check.random_area:.0%})"
+    averages = (f"(average log-odds {check.most_first_area:.1f} with the map's patches first, "
+                f"{check.least_first_area:.1f} with its least important first, {check.random_area:.1f} at random)")
     if check.passes:
-        return f"Passes: greying out what the map points at lowers the confidence faster than random {averages}."
-    return f"Fails: greying out what the map points at does not hurt more than random {averages}."
+        return (f"Passes: blurring what the map points at lowers the network's certainty faster than blurring what "
+                f"it calls unimportant, or random patches {averages}.")
+    if check.most_first_area >= check.least_first_area:
+        return (f"Fails: blurring what the map calls unimportant hurts at least as much as blurring what it points "
+                f"at {averages}.")
+    return f"Fails: blurring what the map points at hurts no more than blurring random patches {averages}."
 
 
 def randomisation_sentence(check: RandomisationCheck) -> str:

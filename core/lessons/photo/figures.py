@@ -22,16 +22,22 @@ def top_predictions(labels: Sequence[str], probabilities: Sequence[float], highl
     return figure
 
 
-def deletion_curves(fractions: np.ndarray, by_map: np.ndarray, at_random: np.ndarray, method: str) -> go.Figure:
-    """Confidence as more of the picture is removed: in the map's order and in random order."""
+def deletion_curves(fractions: np.ndarray, most_first: np.ndarray, least_first: np.ndarray, random_order: np.ndarray,
+                    method: str) -> go.Figure:
+    """The explained class's log-odds as more of the picture is blurred away: the map's most important patches
+    first, its least important first, and in random order."""
     figure = go.Figure()
-    figure.add_scatter(x=100 * fractions, y=100 * by_map, mode="lines+markers", name=f"most important first ({method})",
+    figure.add_scatter(x=100 * fractions, y=most_first, mode="lines+markers", name=f"most important first ({method})",
                        line=dict(color=PALETTE[5], width=3))
-    figure.add_scatter(x=100 * fractions, y=100 * at_random, mode="lines", name="random order",
+    figure.add_scatter(x=100 * fractions, y=least_first, mode="lines", name="least important first",
+                       line=dict(color=PALETTE[4], width=2))
+    figure.add_scatter(x=100 * fractions, y=random_order, mode="lines", name="random order",
                        line=dict(color="#777", width=2, dash="dash"))
-    _layout(figure, "Remove what the map points at", height=340)
-    figure.update_xaxes(title="share of the picture greyed out (%)", range=[0, 100])
-    figure.update_yaxes(title="confidence (%)", range=[0, 100])
+    figure.add_hline(y=0, line=dict(color="#bbb", width=1), annotation_text="50 / 50",
+                     annotation_position="bottom right")
+    _layout(figure, "Blur away what the map points at", height=340)
+    figure.update_xaxes(title="share of the picture blurred (%)", range=[0, 100])
+    figure.update_yaxes(title="how sure it is (log-odds; 0 = 50/50)")
     return figure
 
 

@@ -118,7 +118,7 @@ def run_picture(settings: PhotoSettings, data: bytes, name: str = "your photo",
     if settings.check:
         report = _staged(on_progress, parts.index("checks"), len(parts))
         started = time.perf_counter()
-        report(Progress(0, 2, stage="Running the checks (greying out the picture)", unit="checks"))
+        report(Progress(0, 2, stage="Running the checks (blurring the picture)", unit="checks"))
         removal = deletion(model, picture, index, maps[settings.check])
         report(Progress(1, 2, stage="Running the checks (scrambling the network)", unit="checks"))
         scrambling = randomisation(model, picture, index, settings.check, seed=settings.seed)
@@ -129,9 +129,11 @@ def run_picture(settings: PhotoSettings, data: bytes, name: str = "your photo",
 
 # -------------------------------------------------------------------------------------------- what it prints
 def deletion_json(check: DeletionCheck) -> dict:
-    return {"map_area": check.map_area, "random_area": check.random_area, "passes": bool(check.passes),
-            "fractions": check.fractions.tolist(), "map_confidence": check.map_confidence.tolist(),
-            "random_confidence": check.random_confidence.tolist()}
+    return {"measure": "log-odds of the explained class", "fill": check.fill,
+            "most_first_area": check.most_first_area, "least_first_area": check.least_first_area,
+            "random_area": check.random_area, "passes": bool(check.passes), "fractions": check.fractions.tolist(),
+            "most_first": check.most_first.tolist(), "least_first": check.least_first.tolist(),
+            "random_order": check.random_order.tolist()}
 
 
 def randomisation_json(check: RandomisationCheck) -> dict:

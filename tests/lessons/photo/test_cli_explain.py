@@ -78,8 +78,11 @@ def test_trust_json_has_the_checks_with_matching_lengths(capsys):
     """Test whether `--trust --json` adds the deletion curve and the randomisation steps, consistently sized."""
     result = run_json(capsys, "--method", "gradcam", "--trust")
     deletion = result["deletion"]
-    assert {"map_area", "random_area", "passes", "fractions", "map_confidence", "random_confidence"} <= set(deletion)
-    assert len(deletion["fractions"]) == len(deletion["map_confidence"]) == len(deletion["random_confidence"]) == 17
+    assert {"most_first_area", "least_first_area", "random_area", "passes", "fractions", "most_first", "least_first",
+            "random_order", "fill", "measure"} <= set(deletion)
+    assert deletion["fill"] == "blur" and deletion["measure"] == "log-odds of the explained class"
+    assert (len(deletion["fractions"]) == len(deletion["most_first"]) == len(deletion["least_first"])
+            == len(deletion["random_order"]) == 17)
     assert deletion["fractions"][0] == 0 and deletion["fractions"][-1] == 1
     assert isinstance(deletion["passes"], bool)
     randomisation = result["randomisation"]

@@ -59,10 +59,11 @@ def test_targets_can_be_a_rank_a_number_or_a_name(network, coffee):
 
 
 def test_the_deletion_check_falls_faster_for_grad_cam_than_at_random(network, coffee):
-    """Test whether greying out what Grad-CAM points at lowers 'espresso' faster than random patches."""
+    """Test whether blurring what Grad-CAM points at lowers 'espresso' faster than random patches and than
+    Grad-CAM's least important patches."""
     target = predict(network, coffee)[0].index
     check = deletion(network, coffee, target, explain_photo(network, coffee, target, "gradcam"))
-    assert check.passes and check.map_area < check.random_area - 0.05
+    assert check.passes and check.most_first_area < min(check.random_area, check.least_first_area) - 0.05
 
 
 def test_the_randomisation_check_sees_grad_cam_change(network, coffee):
@@ -122,11 +123,13 @@ def test_the_default_screen_has_the_numbers_of_before_the_move(default_run):
     """Test whether the default run (the cat, every default method, seed 0) gives exactly the top-5 and the
     maps the old code gave."""
     result, _ = default_run
-    assert [(p.index, p.label, round(p.probability, 8)) for p in result.predictions] == CAT_TOP5
+    # Probabilities to 1e-6: the last digits of float32 arithmetic differ between CPUs (seen: 2e-7 between two).
+    assert [(p.index, p.label) for p in result.predictions] == [(index, label) for index, label, _ in CAT_TOP5]
+    assert [p.probability for p in result.predictions] == pytest.approx([p for _, _, p in CAT_TOP5], abs=1e-6)
     assert list(result.maps) == list(DEFAULT_METHODS)
     for method, total in CAT_MAP_SUMS.items():
         assert result.maps[method].shape == (224, 224)
-        assert float(result.maps[method].sum()) == pytest.approx(total, rel=1e-6, abs=1e-6), method
+        assert float(result.maps[method].sum()) == pytest.approx(total, rel=1e-4, abs=1e-3), method  # CPUs differ ~4e-6
 
 
 def test_run_and_report_give_the_promised_fields(default_run):
@@ -147,15 +150,18 @@ def test_run_and_report_give_the_promised_fields(default_run):
     assert all(METHODS[method].name in text for method in DEFAULT_METHODS)
 
 
-def test_the_coffee_check_passes_as_before_the_move():
-    """Test whether `check` runs both trust checks with the numbers of the old code (coffee, Grad-CAM: deletion
-    areas 0.214 vs 0.362, randomisation similarity falling to −0.548) and reports their verdicts."""
+def test_the_coffee_check_gives_the_measured_numbers():
+    """Test whether `check` runs both trust checks with the numbers measured when the checks moved to log-odds,
+    blur, least-important-first and layer re-initialisation (coffee, Grad-CAM: deletion areas −4.004 most
+    important first, 0.105 least important first, −3.911 at random; similarity after the last group −0.404;
+    measured 2026-12-02) and reports their verdicts."""
     answer = LESSON.report(LESSON.run(PhotoSettings(picture="coffee", methods=("gradcam",), check="gradcam")))
     assert answer["predictions"][0]["label"] == "espresso"
-    assert answer["deletion"]["map_area"] == pytest.approx(0.21397460375737865, abs=1e-9)
-    assert answer["deletion"]["random_area"] == pytest.approx(0.36188928255432984, abs=1e-9)
-    assert answer["randomisation"]["similarity"][-1] == pytest.approx(-0.5482462414501332, abs=1e-9)
-    assert answer["deletion"]["sentence"].startswith("Passes: greying out")
+    assert answer["deletion"]["most_first_area"] == pytest.approx(-4.004384413361549, abs=1e-4)
+    assert answer["deletion"]["least_first_area"] == pytest.approx(0.10478504002094269, abs=1e-4)
+    assert answer["deletion"]["random_area"] == pytest.approx(-3.9106741845607758, abs=1e-4)
+    assert answer["randomisation"]["similarity"][-1] == pytest.approx(-0.40419826796981184, abs=1e-6)
+    assert answer["deletion"]["sentence"].startswith("Passes: blurring what the map points at")
     assert answer["randomisation"]["sentence"].startswith("Passes: once the network is scrambled")
     assert "deletion check on Grad-CAM: Passes" in LESSON.summary(answer)
 
