@@ -16,7 +16,7 @@ ORDER: tuple[str | Planned, ...] = (
     Planned("How many pictures do I need?", "bunny vs elephant needs few pictures; bunny breed vs bunny breed needs many"),
     "splits",
     "batch_size",
-    Planned("Squeezing it onto a phone", "big networks train well and can then be shrunk"),
+    "squeeze",
     Planned("Why does it work?", "similar pictures end up close together inside the network"),
 )
 
