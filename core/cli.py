@@ -98,6 +98,46 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _numbers(text: str, kind: type) -> list:
+    try:
+        return [kind(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ValueError(f"expected comma-separated numbers, got {text!r}") from None
+
+
+def _stderr_progress(progress) -> None:  # type: ignore[no-untyped-def]
+    """A one-line progress bar on stderr (stdout stays clean for --json)."""
+    filled = int(24 * progress.fraction)
+    end = "\n" if progress.fraction >= 1 else ""
+    print(f"\r[{'#' * filled}{'.' * (24 - filled)}] {progress.text}\033[K", end=end, file=sys.stderr, flush=True)
+
+
+def _truth(args: argparse.Namespace) -> int:
+    from core.lessons.bunnies.truth import sweep, table_text, truth_table
+    from core.lessons.photo.truth import photo_truth, photo_text
+
+    rates, seeds = _numbers(args.rates, float), _numbers(args.seeds, int)
+    if len(rates) * len(seeds) < 3:
+        raise ValueError("the sweep needs at least 3 networks (rates × seeds)")
+    if any(not 0 <= rate <= 1 for rate in rates) or any(seed < 0 for seed in seeds):
+        raise ValueError("grass rates go from 0 to 1 and seeds from 0")
+    result = {"bunnies": truth_table(sweep(rates, seeds, on_progress=_stderr_progress))}
+    if not args.no_photos:
+        result["photos"] = photo_truth(on_progress=_stderr_progress)
+        if args.write_verdicts:
+            from core.lesson import ASSETS
+            from core.lessons.photo.truth import VERDICTS_FILE
+
+            (ASSETS / "lessons" / "photo" / VERDICTS_FILE).write_text(json.dumps(result["photos"], indent=1) + "\n")
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(table_text(result["bunnies"]))
+        if "photos" in result:
+            print(photo_text(result["photos"]))
+    return 0
+
+
 def _app(args: argparse.Namespace) -> int:
     command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"), "--server.port", str(args.port)]
     if args.headless:
@@ -113,8 +153,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The commands: one per lesson (flags generated from its settings dataclass), plus lessons, explain, bench
-    and app. `shortcut` is the flagship lesson's older name."""
+    """The commands: one per lesson (flags generated from its settings dataclass), plus lessons, explain, bench,
+    truth and app. `shortcut` is the flagship lesson's older name."""
     from core.lesson import add_setting_flags
     from core.lessons import LESSONS
 
@@ -151,6 +191,16 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--only", default="", help="comma-separated lesson ids to measure (default: all)")
     bench.add_argument("--json", action="store_true")
     bench.set_defaults(run=_bench)
+
+    truth = commands.add_parser("truth", help="measure whether the maps tell the truth: the bunny sweep against the "
+                                "background swap, and the trust checks on the sample photos (a few minutes)")
+    truth.add_argument("--rates", default="0.5,0.8,0.9,0.95,0.97,0.99,1.0", help="grass rates of the sweep")
+    truth.add_argument("--seeds", default="0,1,2", help="seeds of the sweep")
+    truth.add_argument("--no-photos", action="store_true", help="skip the photo trust checks")
+    truth.add_argument("--write-verdicts", action="store_true",
+                       help="also write the photo checks to assets/lessons/photo/verdicts.json (the page shows them)")
+    truth.add_argument("--json", action="store_true", help="print JSON")
+    truth.set_defaults(run=_truth)
 
     app = commands.add_parser("app", help="start the dashboard")
     app.add_argument("--port", type=int, default=8501)

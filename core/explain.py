@@ -108,8 +108,10 @@ def _grad_cam(model, inputs, target, baseline, seed):  # type: ignore[no-untyped
 
 def _occlusion(model, inputs, target, baseline, seed):  # type: ignore[no-untyped-def]
     size = inputs.shape[-1]
-    if size <= 128:  # bunny-world scenes: 8×8-pixel windows, overlapping by half
-        window, stride = max(4, size // 8), max(2, size // 16)
+    if size <= 128:  # bunny-world scenes: 16×16-pixel windows, overlapping by half. Grass is spread over half
+        # the picture: an 8×8 window of it is redundant with the grass around it and showed almost no effect, so
+        # 8×8 Occlusion ranked networks by their real reliance on grass at 0.72 (Spearman, `netlens truth`), 16×16 at 0.86.
+        window, stride = max(4, size // 4), max(2, size // 8)
     else:  # photos: a 7×7 grid of patches, 49 forward passes instead of 225 (one 224² pass is ~40 ms here)
         window = stride = size // 7
     return Occlusion(model).attribute(

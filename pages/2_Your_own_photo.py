@@ -38,6 +38,7 @@ from core.lessons.photo.experiment import (
 )
 from core.lessons.photo.figures import deletion_curves, randomisation_similarity, top_predictions
 from core.lessons.photo.kept import KeptPhotos
+from core.lessons.photo.truth import shipped_verdicts, verdict_rows
 from core.overlay import enlarge, overlay
 from core.photo_model import load_photo_model, model_view
 from pages.shared.layout import computed, failed, map_legend, setup_page, store, story
@@ -267,11 +268,29 @@ download_column.download_button(
 )
 
 
+def measured_in_advance() -> None:
+    """For a sample photo's first answer: every method's deletion verdict, measured before (`netlens truth`), and
+    in plain words why a method fails there."""
+    verdicts = shipped_verdicts()
+    if shown.picture not in verdicts["samples"] or rank != 0:
+        return
+    sample = verdicts["samples"][shown.picture]
+    st.markdown(f"**Measured in advance on this photo** (each method's map of \"{sample['label']}\"; average "
+                "log-odds while blurring, lower is a bigger drop):")
+    rows = [{**row, "method": METHODS[row["method"]].name} for row in verdict_rows(verdicts, shown.picture)]
+    st.dataframe(rows, hide_index=True, width="content", key="photo_verdicts")
+    try:
+        st.markdown(lesson_text("photo", f"verdicts_{shown.picture}"))
+    except ValueError:  # no words written for this sample: the table speaks for itself
+        pass
+
+
 def trust_checks() -> str | None:
     """The two checks of one map on screen (run from their button, or already in the shared store); the method
     checked, or None while they wait for the button."""
     st.header("Does this map deserve trust?")
     st.markdown(lesson_text("photo", "trust"))
+    measured_in_advance()
     check_column, _ = st.columns([2, 3])
     checked = check_column.selectbox("Check the map of", list(maps), format_func=lambda method: METHODS[method].name,
                                      key="photo_check_method", bind="query-params")

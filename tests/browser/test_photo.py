@@ -69,19 +69,19 @@ def _fresh_page(browser):  # type: ignore[no-untyped-def]
 
 
 def test_a_changed_sample_and_answer_survive_the_link_into_a_fresh_browser(fresh_server, page, browser):
-    """Test whether choosing the coffee sample and its second answer goes into the address, and whether that
+    """Test whether choosing the cat sample and its second answer goes into the address, and whether that
     address, opened in a fresh browser context, shows the same screen (sample, answer, methods, maps, chart)."""
     page.goto(f"{fresh_server}/Your_own_photo?{QUICK}")
     _screen(page)
     page.get_by_role("combobox", name="Sample photo").click()
-    page.get_by_role("option", name="a cup of coffee").click()
+    page.get_by_role("option", name="a cat").click()
     page.wait_for_url("**photo_sample=**", timeout=30_000)
-    page.get_by_text("espresso", exact=True).first.wait_for(timeout=60_000)
+    page.get_by_text("tiger cat", exact=True).first.wait_for(timeout=60_000)
     settle(page)
-    page.get_by_test_id("stRadio").filter(has_text="espresso").get_by_text("cup", exact=True).click()
-    page.wait_for_url("**photo_target=cup**", timeout=30_000)
+    page.get_by_test_id("stRadio").filter(has_text="tiger cat").get_by_text("Egyptian cat", exact=True).click()
+    page.wait_for_url("**photo_target=Egyptian**", timeout=30_000)
     teacher = _screen(page)
-    assert "cup" in teacher["radios"] and any("a cup of coffee" in text for text in teacher["selects"])
+    assert "Egyptian cat" in teacher["radios"] and any(text == "a cat" for text in teacher["selects"])
     assert page.locator(EXCEPTION).count() == 0
     screenshot(page, "photo_link_teacher")
 

@@ -15,7 +15,7 @@ TOP_RANKS = 5  # the page offers the five likeliest answers to explain
 class PhotoSettings:
     """Which picture, which network, which class to explain with which methods, and how the maps are drawn."""
 
-    picture: str = setting("chelsea", f"sample photo: {', '.join(SAMPLES)} (on the page: or an uploaded photo's "
+    picture: str = setting("coffee", f"sample photo: {', '.join(SAMPLES)} (on the page: or an uploaded photo's "
                                       "fingerprint)", flag="sample")
     methods: tuple[str, ...] = setting(DEFAULT_METHODS, f"comma-separated attribution methods: {', '.join(METHODS)}")
     target: str = setting("top1", "class to explain: top1..top5 or a class number")

