@@ -76,7 +76,7 @@ def train(
     steps_per_epoch = -(-len(inputs) // train_config.batch_size)
     total_steps = steps_per_epoch * train_config.epochs
     optimizer = torch.optim.Adam(model.parameters(), lr=train_config.learning_rate)
-    schedule = _one_cycle(optimizer, train_config.learning_rate, total_steps)
+    schedule = one_cycle(optimizer, train_config.learning_rate, total_steps)
     loss_function = nn.CrossEntropyLoss()
     report_every = max(1, steps_per_epoch // max(1, reports_per_epoch))
     history: list[Progress] = []
@@ -94,7 +94,7 @@ def train(
     batches = Batches(len(inputs), min(train_config.batch_size, len(inputs)), generator)
     fit(loss_of, optimizer, batches, total_steps, targets=targets, schedule=schedule, on_progress=report,
         report_every=report_every)
-    _recalibrate_batch_norm(model, inputs, train_config.batch_size)
+    recalibrate_batch_norm(model, inputs, train_config.batch_size)
     state = {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
     return TrainResult(model_config, state, history, time.perf_counter() - started)
 
@@ -110,7 +110,7 @@ def warm_up(model_config: ModelConfig, image_size: int = 64, batch_size: int = 6
     return time.perf_counter() - started
 
 
-def _one_cycle(optimizer: torch.optim.Optimizer, learning_rate: float, total_steps: int) -> torch.optim.lr_scheduler.LRScheduler:
+def one_cycle(optimizer: torch.optim.Optimizer, learning_rate: float, total_steps: int) -> torch.optim.lr_scheduler.LRScheduler:
     """Warm up, then cool down the learning rate (Smith, https://arxiv.org/abs/1708.07120); a constant rate
     when there are too few steps for a cycle (OneCycleLR divides by zero below four)."""
     if total_steps < 4:
@@ -121,7 +121,7 @@ def _one_cycle(optimizer: torch.optim.Optimizer, learning_rate: float, total_ste
 
 
 @torch.no_grad()
-def _recalibrate_batch_norm(model: nn.Module, inputs: torch.Tensor, batch_size: int) -> None:
+def recalibrate_batch_norm(model: nn.Module, inputs: torch.Tensor, batch_size: int) -> None:
     """Recompute batch-norm statistics with the final weights. The running averages kept during training
     lag behind the weights; after a short run they are far enough off to drop held-out accuracy to chance."""
     norms = [module for module in model.modules() if isinstance(module, nn.BatchNorm2d)]

@@ -13,7 +13,7 @@ ORDER: tuple[str | Planned, ...] = (
     "photo",
     "house_prices",
     "templates",
-    Planned("How many pictures do I need?", "bunny vs elephant needs few pictures; bunny breed vs bunny breed needs many"),
+    "how_many_pictures",
     "splits",
     "batch_size",
     "squeeze",
