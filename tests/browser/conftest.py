@@ -111,12 +111,18 @@ def screenshot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
 EXCEPTION = '[data-testid="stException"]'
 
 
+IDLE = ("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " && !document.querySelector('[data-stale=\"true\"]')")
+
+
 def settle(page) -> None:  # type: ignore[no-untyped-def]
-    """Wait until the app has finished running its script."""
+    """Wait until the app has finished running its script: no "running" widget and no element left over (stale)
+    from the run before, twice half a second apart (a rerun can start just after the first look)."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=60_000)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000
-    )
+    for _ in range(2):
+        page.wait_for_function(IDLE, timeout=120_000)
+        page.wait_for_timeout(500)
+    page.wait_for_function(IDLE, timeout=120_000)
 
 
 @contextmanager

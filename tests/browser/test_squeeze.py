@@ -54,7 +54,8 @@ def test_the_squeeze_lesson_trains_and_every_download_is_a_weights_only_file(fre
     assert f"{len(data) / 1000:.0f} KB" in label, label
     network = load_int8(data)  # torch.load(weights_only=True), quietly (core/lessons/squeeze/int8.py)
     assert network.features[0].weight().dtype == torch.qint8
-    page.get_by_text("Under the hood").click()
+    settle(page)  # the download reruns the page; until it settles the old screen may still be there beside the new
+    page.get_by_test_id("stExpander").get_by_text("Under the hood").first.click()
     expect(page.locator('[data-testid="stExpander"] [data-testid="stCode"]')).to_have_count(5)
     page.locator('[data-testid="stExpander"]').scroll_into_view_if_needed()
     screenshot(page, "squeeze_under_the_hood")
