@@ -35,7 +35,8 @@ def deletion_curves(fractions: np.ndarray, most_first: np.ndarray, least_first: 
                        line=dict(color="#777", width=2, dash="dash"))
     figure.add_hline(y=0, line=dict(color="#bbb", width=1), annotation_text="50 / 50",
                      annotation_position="bottom right")
-    _layout(figure, "Blur away what the map points at", height=340)
+    _layout(figure, "Blur away what the map points at", height=400)
+    figure.update_layout(legend=dict(y=-0.3))  # three entries: below the axis title, not over it
     figure.update_xaxes(title="share of the picture blurred (%)", range=[0, 100])
     figure.update_yaxes(title="how sure it is (log-odds; 0 = 50/50)")
     return figure
@@ -50,5 +51,6 @@ def randomisation_similarity(layers: Sequence[str], similarity: np.ndarray) -> g
                      annotation_text="still the same map: suspicious", annotation_position="top left")
     _layout(figure, "Scramble the network, redraw the map", height=340)
     figure.update_xaxes(title="layers scrambled (from the output backwards)", dtick=1)
-    figure.update_yaxes(title="similarity to the original map", range=[-0.2, 1.05])
+    lowest = min(-0.2, float(np.min(similarity)) - 0.1) if len(similarity) else -0.2  # never clip a step off
+    figure.update_yaxes(title="similarity to the original map", range=[lowest, 1.05])
     return figure
