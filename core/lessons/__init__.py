@@ -18,6 +18,7 @@ ORDER: tuple[str | Planned, ...] = (
     "batch_size",
     "squeeze",
     Planned("Why does it work?", "similar pictures end up close together inside the network"),
+    "seasoning",
 )
 
 
