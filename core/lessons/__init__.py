@@ -17,7 +17,7 @@ ORDER: tuple[str | Planned, ...] = (
     "splits",
     "batch_size",
     "squeeze",
-    Planned("Why does it work?", "similar pictures end up close together inside the network"),
+    "why_it_works",
     "seasoning",
 )
 
