@@ -22,6 +22,7 @@ from torch.ao.quantization import DeQuantStub, QuantStub
 
 from core.fit import Batches, ProgressCallback, fit
 from core.runtime import single_thread
+from core.trust import rank_correlation  # noqa: F401 - the maps' similarity, as the trust checks compute it
 
 # The loss of one batch: (logits (B, K), batch indices (B,)) -> mean loss.
 BatchLoss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -189,22 +190,4 @@ def milliseconds_per_picture(network: nn.Module, inputs: torch.Tensor, batch: in
             network(chunk)
             timings.append(time.perf_counter() - started)
     return 1000 * statistics.median(timings) / len(chunk)
-
-
-def rank_correlation(first: np.ndarray, second: np.ndarray) -> float:
-    """Spearman's rank correlation of two maps (any shape, same size), ties given their average rank; 0 when
-    either map is flat."""
-    a, b = _ranks(first.ravel()), _ranks(second.ravel())
-    a, b = a - a.mean(), b - b.mean()
-    spread = math.sqrt(float((a * a).sum() * (b * b).sum()))
-    return float((a * b).sum() / spread) if spread > 0 else 0.0
-
-
-def _ranks(values: np.ndarray) -> np.ndarray:
-    order = np.argsort(values, kind="stable")
-    ranks = np.empty(len(values), dtype=np.float64)
-    ranks[order] = np.arange(len(values), dtype=np.float64)
-    _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
-    sums = np.bincount(inverse, weights=ranks)
-    return sums[inverse] / counts[inverse]  # tied values share the average of their ranks
 
