@@ -138,6 +138,39 @@ def _truth(args: argparse.Namespace) -> int:
     return 0
 
 
+def _prepare(args: argparse.Namespace) -> int:
+    """`netlens prepare <lesson> [--seed S] [--limit N]`: every reachable setting into the on-disk cache."""
+    from core.diskcache import content_version, open_cache
+    from core.lessons import lesson
+    from core.prepare import missing, prepare
+    from core.store import Cache
+
+    chosen = lesson(args.lesson)
+    if args.seed < 0:
+        raise ValueError("the seed is zero or more")
+    disk = open_cache()
+    if disk is None:
+        raise ValueError("the result cache is off (NETLENS_CACHE=off): there is nowhere to prepare into")
+    cache = Cache(disk=disk, version=content_version())
+    todo, total = missing(chosen, args.seed, cache)
+    limit = total if args.limit is None else min(args.limit, total)
+    print(f"{chosen.title}, seed {args.seed}: {total} settings the page can reach, {todo} still to compute"
+          + (f" (preparing the first {limit})" if limit < total else ""), file=sys.stderr)
+
+    def estimate(seconds: float) -> None:
+        if seconds > 0:
+            left = f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+            print(f"\r\033[Kabout {left} left on this machine", file=sys.stderr)
+
+    result = prepare(chosen, args.seed, cache, _stderr_progress, limit=limit, on_estimate=estimate)
+    report = {"lesson": result.lesson, "seed": result.seed, "settings": result.settings, "computed": result.made,
+              "already_cached": result.found, "seconds": round(result.seconds, 1), "cache": str(getattr(disk, "root", disk))}
+    print(json.dumps(report, indent=2) if args.json else
+          f"prepared {result.settings} settings in {result.seconds:.0f} s: {result.made} results computed, "
+          f"{result.found} already in the cache ({report['cache']})")
+    return 0
+
+
 def _app(args: argparse.Namespace) -> int:
     command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"), "--server.port", str(args.port)]
     if args.headless:
@@ -202,6 +235,14 @@ def build_parser() -> argparse.ArgumentParser:
     truth.add_argument("--json", action="store_true", help="print JSON")
     truth.set_defaults(run=_truth)
 
+    prepare = commands.add_parser("prepare", help="compute every setting a lesson's page can reach at one seed into "
+                                                  "the on-disk cache, so a class's links are answered at once")
+    prepare.add_argument("lesson", help="the lesson's id (netlens lessons lists them)")
+    prepare.add_argument("--seed", type=int, default=0, help="the seed the class will use (default 0)")
+    prepare.add_argument("--limit", type=int, default=None, help="prepare only the first N settings (the page's "
+                                                                  "default first)")
+    prepare.add_argument("--json", action="store_true", help="print the result as JSON")
+    prepare.set_defaults(run=_prepare)
     app = commands.add_parser("app", help="start the dashboard")
     app.add_argument("--port", type=int, default=8501)
     app.add_argument("--headless", action="store_true", help="do not open a browser")

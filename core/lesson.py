@@ -17,7 +17,7 @@ import dataclasses
 import typing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Hashable
 
 from core.fit import ProgressCallback
 
@@ -28,6 +28,16 @@ def setting(default: Any, help: str, flag: str | None = None, cli: bool = True) 
     """A settings field with its command-line help (and flag name, default: the field name with dashes);
     `cli=False` keeps it off the command line (e.g. sizes of held-out sets the lesson fixes)."""
     return dataclasses.field(default=default, metadata={"help": help, "flag": flag, "cli": cli})
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One result a lesson's page keeps in the server's stores: its kind (core.store.KINDS), its key, and how to
+    make it from a progress callback and the values of the entries before it in its list (stored or just made)."""
+
+    kind: str
+    key: Hashable
+    make: Callable[[ProgressCallback | None, list], Any]
 
 
 @dataclass(frozen=True)
@@ -45,6 +55,9 @@ class Lesson:
     bench: Callable[[int], dict] | None = None  # repeats → figures for `netlens bench`
     excerpts: Callable[[], dict[str, str]] | None = None  # name → code that ran (core.excerpt.source_lines)
     snippet: Callable[[Any], str] | None = None  # settings → runnable Python the page shows ("from Python")
+    # seed → for every setting the page's controls can reach, the stored results its page looks up, in order
+    # (`netlens prepare`, the page's "Prepare this lesson for a class")
+    prepare: Callable[[int], list[list[Entry]]] | None = None
 
     def __post_init__(self) -> None:
         if not self.id.isidentifier() or not self.id.islower():

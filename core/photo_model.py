@@ -131,13 +131,17 @@ class EfficientNetLite0(nn.Module):
         """The layer Grad-CAM looks at: the head's ReLU6, whose output is the final (N, 1280, 7, 7) feature map."""
         return self._relu_head
 
-    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+    def features(self, inputs: torch.Tensor) -> torch.Tensor:
+        """(N, 1280): the averaged head features, what the last layer turns into the 1,000 classes' scores (the
+        network's "perceptual space", lesson 9)."""
         x = self._relu_stem(self._bn0(self._conv_stem(self._stem_pad(inputs))))  # (N, 32, 112, 112)
         for block in self._blocks:
             x = block(x)  # ends (N, 320, 7, 7)
         x = self._relu_head(self._bn1(self._conv_head(x)))  # (N, 1280, 7, 7)
-        x = self._avg_pooling(x).flatten(1)  # (N, 1280)
-        return self._fc(self._dropout(x))  # (N, 1000) logits
+        return self._avg_pooling(x).flatten(1)  # (N, 1280)
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        return self._fc(self._dropout(self.features(inputs)))  # (N, 1000) logits
 
 
 def weights_path() -> Path:

@@ -25,12 +25,66 @@ from typing import Callable, Hashable, Iterator, TypeVar
 import numpy as np
 import torch
 
+from core.diskcache import PersistentStore
+
 T = TypeVar("T")
 WaitCallback = Callable[[int], None]  # (place in the queue: 1 = next); may raise to leave the queue
 
 
 class QueueFull(RuntimeError):
     """The training queue already holds as many waiting sessions as it allows."""
+
+
+class Abandoned(BaseException):
+    """Nobody waits for this computation any more: it stops at its next progress report (or queue poll) and
+    stores nothing. A BaseException, like Streamlit's own stop, so that a page's `except Exception` does not
+    report it to a session that has gone."""
+
+
+Alive = Callable[[], bool]  # is the session that asked still there?
+Relay = Callable[[object, "int | None"], None]  # (latest progress report or None, place in the queue or None)
+
+
+class SharedJob:
+    """One computation of one key in its own thread, shared by every session that asks for that key while it
+    runs. It goes on while at least one of them is still there (`wanted`), and stops at its next progress report
+    once none is: the sessions' own threads only wait and relay its progress, so a session that leaves (or
+    reruns) never kills work another session waits for."""
+
+    def __init__(self, key: Hashable) -> None:
+        self.key = key
+        self.progress: object | None = None
+        self.place: int | None = None  # place in the training queue while waiting there (1 = next)
+        self.value: object | None = None
+        self.error: BaseException | None = None
+        self.done = threading.Event()
+        self.thread: threading.Thread | None = None
+        self._interest: dict[object, Alive] = {}
+        self._lock = threading.Lock()
+
+    def join(self, alive: Alive) -> object:
+        token = object()
+        with self._lock:
+            self._interest[token] = alive
+        return token
+
+    def leave(self, token: object) -> None:
+        with self._lock:
+            self._interest.pop(token, None)
+
+    @property
+    def wanted(self) -> bool:
+        """True while some session that asked for this result still waits for it."""
+        with self._lock:
+            waiting = list(self._interest.values())
+        return any(alive() for alive in waiting)
+
+    def report(self, progress: object) -> None:
+        """The computation's progress callback: keeps the latest report for the waiting sessions, and stops the
+        computation (raises Abandoned) when nobody waits any more."""
+        self.progress = progress
+        if not self.wanted:
+            raise Abandoned(f"nobody waits for {self.key!r} any more")
 
 
 def size_of(value: object, _seen: set[int] | None = None) -> int:
@@ -114,14 +168,17 @@ class TrainingQueue:
 class ResultStore:
     """A thread-safe least-recently-used map from hashable keys to results, bounded by items and by bytes."""
 
-    def __init__(self, max_items: int = 32, max_bytes: int | None = None, queue: TrainingQueue | None = None) -> None:
+    def __init__(self, max_items: int = 32, max_bytes: int | None = None, queue: TrainingQueue | None = None,
+                 persistent: PersistentStore | None = None) -> None:
         if max_items < 1 or (max_bytes is not None and max_bytes < 1):
             raise ValueError(f"max_items and max_bytes must be at least 1, got {max_items} and {max_bytes}")
         self.max_items, self.max_bytes, self.queue = max_items, max_bytes, queue
+        self.persistent = persistent  # results that outlive the server (core.diskcache), or None
         self._items: OrderedDict[Hashable, tuple[object, int]] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
         self._key_locks: dict[Hashable, threading.Lock] = {}
+        self._jobs: dict[Hashable, SharedJob] = {}
 
     @property
     def bytes(self) -> int:
@@ -129,15 +186,35 @@ class ResultStore:
             return self._bytes
 
     def get(self, key: Hashable) -> object | None:
+        """The result for `key` from memory, or else from the persistent cache (verified there; kept in memory
+        from then on), or None."""
         with self._lock:
-            if key not in self._items:
-                return None
-            self._items.move_to_end(key)
-            return self._items[key][0]
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key][0]
+        if self.persistent is None:
+            return None
+        found = self.persistent.load(key)
+        if found is not None:
+            self._keep(key, found)
+        return found
+
+    def contains(self, key: Hashable) -> bool:
+        """Whether a result for `key` is kept (in memory, or on disk), without loading it."""
+        with self._lock:
+            if key in self._items:
+                return True
+        return self.persistent is not None and self.persistent.has(key)
 
     def put(self, key: Hashable, value: object) -> None:
-        """Keep `value`, pushing out the least recently used items while over a bound (never the new one: an
-        item bigger than the whole byte bound is still kept, alone, so the session that made it can use it)."""
+        """Keep `value` in memory and, when it can be written without pickle, in the persistent cache."""
+        self._keep(key, value)
+        if self.persistent is not None:
+            self.persistent.save(key, value)
+
+    def _keep(self, key: Hashable, value: object) -> None:
+        """Keep `value` in memory, pushing out the least recently used items while over a bound (never the new one:
+        an item bigger than the whole byte bound is still kept, alone, so the session that made it can use it)."""
         size = size_of(value)
         with self._lock:
             if key in self._items:
@@ -153,7 +230,8 @@ class ResultStore:
         """True while some session is computing `key`."""
         with self._lock:
             lock = self._key_locks.get(key)
-        return lock is not None and lock.locked()
+            job = self._jobs.get(key)
+        return (lock is not None and lock.locked()) or job is not None
 
     def get_or_compute(self, key: Hashable, compute: Callable[[], T], on_wait: WaitCallback | None = None) -> T:
         """The stored result for `key`, computing and storing it first if needed (in the store's training
@@ -178,9 +256,80 @@ class ResultStore:
                 del self._key_locks[key]
         return value
 
+    def shared(self, key: Hashable, compute: Callable[[Callable[[object], None]], T], alive: Alive,
+               relay: Relay | None = None, poll_seconds: float = 0.25,
+               start: Callable[[Callable[[], None]], threading.Thread] | None = None,
+               on_finish: Callable[[SharedJob], None] | None = None) -> T:
+        """The stored result for `key`, or `compute(report)` run in a thread of its own (in the store's training
+        queue, if it has one) and stored for every session. Every caller — the first and any that ask while it
+        runs — waits here, calling `relay(progress, place)` about every `poll_seconds` from its own thread (it
+        may raise: the caller leaves, the computation goes on if anyone else still waits). Once no caller is
+        `alive()` any more, the computation stops at its next `report` or queue poll and stores nothing.
+        `start(target)` makes the thread (default: a daemon thread), so a caller can give it context;
+        `on_finish(job)` runs in the caller that started the job when its own wait ends (however it ends)."""
+        while True:
+            found = self.get(key)
+            if found is not None:
+                return found  # type: ignore[return-value]
+            with self._lock:
+                job = self._jobs.get(key)
+                starter = job is None
+                if starter:
+                    job = self._jobs[key] = SharedJob(key)
+            token = job.join(alive)
+            try:
+                if starter:
+                    job.thread = (start or _daemon)(lambda: self._run(job, compute))
+                    job.thread.start()
+                while not job.done.wait(poll_seconds):
+                    if relay is not None:
+                        relay(job.progress, job.place)
+            finally:
+                job.leave(token)
+                if starter and on_finish is not None:
+                    on_finish(job)
+            if isinstance(job.error, Abandoned) and alive():
+                continue  # we joined a job just as everyone else had left it: start again
+            if job.error is not None:
+                raise job.error
+            return job.value  # type: ignore[return-value]
+
+    def _run(self, job: SharedJob, compute: Callable[[Callable[[object], None]], object]) -> None:
+        def on_wait(place: int) -> None:
+            job.place = place
+            if not job.wanted:
+                raise Abandoned(f"nobody waits for {job.key!r} any more")
+
+        try:
+            if not job.wanted:
+                raise Abandoned(f"nobody waits for {job.key!r} any more")
+            if self.queue is None:
+                job.value = compute(job.report)
+            else:
+                with self.queue.slot(on_wait):
+                    job.place = None
+                    job.value = compute(job.report)
+            self.put(job.key, job.value)
+        except BaseException as error:  # noqa: BLE001 - handed to every waiting session
+            job.error = error
+        finally:
+            with self._lock:
+                if self._jobs.get(job.key) is job:
+                    del self._jobs[job.key]
+            job.done.set()
+
+    def job(self, key: Hashable) -> SharedJob | None:
+        """The computation of `key` running now, if any."""
+        with self._lock:
+            return self._jobs.get(key)
+
     def __len__(self) -> int:
         with self._lock:
             return len(self._items)
+
+
+def _daemon(target: Callable[[], None]) -> threading.Thread:
+    return threading.Thread(target=target, daemon=True, name="netlens-job")
 
 
 MB = 1 << 20
@@ -193,12 +342,18 @@ KINDS: dict[str, tuple[int, int]] = {  # kind → (max items, max bytes)
 }
 
 
-class Cache:
-    """One server's stores: one per (lesson, kind), created on first use, all trainings in one queue."""
+PERSISTED = ("training", "results")  # kinds kept on disk too: trained networks and reports (pictures redraw cheaply)
 
-    def __init__(self, queue: TrainingQueue | None = None, kinds: dict[str, tuple[int, int]] | None = None) -> None:
+
+class Cache:
+    """One server's stores: one per (lesson, kind), created on first use, all trainings in one queue; trained
+    networks and reports also in `disk` (a `core.diskcache` folder or Redis, for `version` of the code)."""
+
+    def __init__(self, queue: TrainingQueue | None = None, kinds: dict[str, tuple[int, int]] | None = None,
+                 disk: object | None = None, version: str = "") -> None:
         self.queue = queue or TrainingQueue(slots=1)
         self.kinds = dict(KINDS if kinds is None else kinds)
+        self.disk, self.version = disk, version
         self._stores: dict[tuple[str, str], ResultStore] = {}
         self._lock = threading.Lock()
 
@@ -209,8 +364,10 @@ class Cache:
             found = self._stores.get((lesson, kind))
             if found is None:
                 max_items, max_bytes = self.kinds[kind]
+                persistent = PersistentStore(self.disk, f"{lesson}/{kind}", self.version) \
+                    if self.disk is not None and kind in PERSISTED else None  # type: ignore[arg-type]
                 found = self._stores[(lesson, kind)] = ResultStore(
-                    max_items, max_bytes, queue=self.queue if kind == "training" else None)
+                    max_items, max_bytes, queue=self.queue if kind == "training" else None, persistent=persistent)
             return found
 
 

@@ -22,7 +22,8 @@ from core.lessons.seasoning.figures import how_much_curve, optuna_figures, trial
 from core.lessons.seasoning.tuner import StudyResult, TrialRecord, TunerSettings, run_study
 from core.overlay import enlarge, map_scale, overlay
 from core.scenes import COARSE_CLASSES
-from pages.shared.layout import computed, failed, map_legend, setup_page, store, story, url_flag
+from core.lessons.bunnies.experiment import BunniesSettings
+from pages.shared.layout import Handoff, computed, failed, handoff_link, map_legend, setup_page, store, story, url_flag
 
 DEFAULT = LessonSettings()
 PINCH_CHOICES = tuple(value for value in STRENGTHS if value > 0)
@@ -86,14 +87,17 @@ def trial_rows(records: list[TrialRecord], pareto: list[int] = (), chosen: int |
 def tuned(chosen: TunerSettings) -> StudyResult:
     """The study for `chosen`, from the store or run now in the training queue, its trials arriving live."""
     def study(on_progress):  # type: ignore[no-untyped-def]
-        chart, table = st.empty(), st.empty()
+        left, right = st.columns(2)
+        chart, front, table = left.empty(), right.empty(), st.empty()
 
-        def on_trial(records: list[TrialRecord]) -> None:
+        def on_trial(records: list[TrialRecord], live) -> None:  # type: ignore[no-untyped-def]
             chart.plotly_chart(trials_figure(records), key=f"seasoning_live_trials_{len(records)}")
+            front.plotly_chart(optuna_figures(live, only=("pareto",))["pareto"],
+                               key=f"seasoning_live_pareto_{len(records)}")
             table.dataframe(trial_rows(records), hide_index=True, width="stretch")
 
         result = run_study(chosen, on_progress, on_trial)
-        chart.empty(), table.empty()
+        chart.empty(), front.empty(), table.empty()
         return result
 
     return computed(store(LESSON.id, "training"), chosen, "The tuner is tasting…", study,
@@ -250,6 +254,17 @@ try:
     show_maps(study.data, [(f"trial {record.number}", *answers)])
 except Exception as error:  # noqa: BLE001
     failed("draw the maps", error)
+handoff_link("bunnies", Handoff(
+    source=LESSON.id,
+    label=f"trial {record.number} of the tuner (width {record.recipe.width}, {record.recipe.epochs} passes, strength "
+          f"{record.recipe.strength:.2g})",
+    settings=BunniesSettings(grass_rate=shown_study.grass_rate, num_train=shown_study.num_train,
+                             epochs=record.recipe.epochs, width=record.recipe.width, image_size=shown_study.image_size,
+                             seed=shown_study.seed),
+    result=study.networks[record.number],
+), label=f"Open trial {record.number}'s network in lesson 1's maps")
+st.caption("Lesson 1 shows this network every map method, the evidence by part and the background swap, on its "
+           "own pictures drawn the same way (every bunny on grass).")
 
 with st.expander("Under the hood"):
     st.markdown(LESSON.text("under_the_hood"))

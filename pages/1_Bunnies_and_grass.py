@@ -8,6 +8,8 @@ import numpy as np
 import streamlit as st
 
 from core.explain import METHODS
+from core.lessons import lesson as syllabus_lesson
+from core.lessons import number as lesson_number
 from core.lessons.bunnies import LESSON
 from core.lessons.bunnies.experiment import (
     HEADLINE_METHOD,
@@ -27,28 +29,49 @@ from core.lessons.bunnies.experiment import (
     train_model,
     verdict,
 )
+from core.lessons.bunnies.entries import EXTRA_OPTIONS, PICTURE_OPTIONS, evidence_key, scores_key
 from core.lessons.bunnies.figures import background_swap as swap_figure
 from core.lessons.bunnies.figures import evidence_by_part, learning_curve
 from core.overlay import enlarge, map_scale, overlay
+from core.prepare import missing, prepare
 from core.scenes import COARSE_CLASSES
 from core.training import TrainResult
-from pages.shared.layout import computed, failed, map_legend, setup_page, store, story, url_flag
+from pages.shared.layout import (
+    Handoff,
+    cache,
+    computed,
+    drop_hand_off,
+    failed,
+    handed_to,
+    map_legend,
+    setup_page,
+    store,
+    story,
+    url_flag,
+)
 
 PICTURE_CHOICES = {
     "a picture it got right": "right",
     "a picture it got wrong": "wrong",
     "a surprise picture": "surprise",
 }
-PICTURE_OPTIONS, EXTRA_OPTIONS = (500, 1000, 2000, 4000), (250, 500, 1000)
 STEPS = LESSON.steps
+PREPARE_SECONDS = 9  # one reachable setting, trained and measured, on average on this 2-core machine (netlens prepare)
 
 page = setup_page("bunnies")
 
 
-def trained(settings: BunniesSettings) -> tuple[BunniesData, TrainResult, Evaluation]:
+def network_key(settings: BunniesSettings, handoff: Handoff | None = None) -> object:
+    """What a network's scores, maps and evidence are stored under: its training settings (any choice of
+    methods), or, for a network handed over by another lesson, the hand-off's own key."""
+    return settings.training_key() if handoff is None else handoff.key
+
+
+def trained(settings: BunniesSettings, handoff: Handoff | None = None) -> tuple[BunniesData, TrainResult, Evaluation]:
     """Pictures, trained network and scores for `settings`: from the shared stores, or made now behind a
     progress bar (training: in the server's one queue, with a live learning curve; never inside a cached
-    function: see PITFALLS.md). The network does not depend on the methods, so it is stored without them."""
+    function: see PITFALLS.md). The network does not depend on the methods, so it is stored without them.
+    With a `handoff`, its network is used instead of training one."""
     total = settings.num_train + settings.extra_pictures
     data: BunniesData = computed(store("bunnies", "pictures"), settings.data_key(), f"Drawing {total:,} pictures…",
                                  lambda on_progress: make_data(settings, on_progress))
@@ -64,27 +87,33 @@ def trained(settings: BunniesSettings) -> tuple[BunniesData, TrainResult, Evalua
 
         return train_model(settings, data, report)
 
-    key = settings.training_key()
-    result: TrainResult = computed(
-        store("bunnies", "training"), key, "Learning…", learn,
-        busy_text="Someone else is training this very network right now — waiting for their result.",
-    )
-    scores = store("bunnies", "results").get_or_compute(("scores", key), lambda: evaluate(result.model(), data))
+    key = network_key(settings, handoff)
+    if handoff is not None:
+        result: TrainResult = handoff.result  # type: ignore[assignment]
+    else:
+        result = computed(
+            store("bunnies", "training"), key, "Learning…", learn,
+            busy_text="Someone else is training this very network right now — waiting for their result.",
+        )
+    scores = store("bunnies", "results").get_or_compute(scores_key(key), lambda: evaluate(result.model(), data))
     return data, result, scores  # type: ignore[return-value]
 
 
-def evidence(settings: BunniesSettings, data: BunniesData, result: TrainResult) -> EvidenceReport:
+def evidence(settings: BunniesSettings, data: BunniesData, result: TrainResult, handoff: Handoff | None = None
+             ) -> EvidenceReport:
     """The evidence report for `settings`, with a progress bar while the methods run."""
     return computed(
-        store("bunnies", "results"), ("evidence", settings), "Measuring where the evidence comes from…",
+        store("bunnies", "results"), evidence_key(network_key(settings, handoff), settings.methods),
+        "Measuring where the evidence comes from…",
         lambda on_progress: evidence_report(result.model(), data, settings.seed, settings.methods, on_progress),
     )
 
 
-def maps_for(settings: BunniesSettings, data: BunniesData, result: TrainResult, which: str, index: int):  # type: ignore[no-untyped-def]
+def maps_for(settings: BunniesSettings, data: BunniesData, result: TrainResult, which: str, index: int,  # type: ignore[no-untyped-def]
+             handoff: Handoff | None = None):
     scenes = data.surprise if which == "surprise" else data.test
     return store("bunnies", "maps").get_or_compute(
-        (settings.training_key(), settings.methods, which, index),
+        (network_key(settings, handoff), settings.methods, which, index),
         lambda: picture_maps(result.model(), data, scenes.images[index], settings.seed, settings.methods),
     )
 
@@ -176,22 +205,40 @@ controls[0].caption(f"Bunnies stand on grass in {grass}% of their photos, elepha
 settings = BunniesSettings(grass_rate=grass / 100, num_train=int(pictures), seed=page.seed)
 # The results on screen belong to the settings of the last Train press (or of the shared link, whose
 # `bunnies_trained=1` says "these settings were trained"), so moving a slider never starts a training by itself.
-if train_clicked or ("bunnies_shown" not in st.session_state and st.query_params.get("bunnies_trained") == "1"):
-    st.session_state["bunnies_shown"] = settings
-    st.session_state["bunnies_more"] = not train_clicked and st.query_params.get("bunnies_more") == "1"
-shown: BunniesSettings | None = st.session_state.get("bunnies_shown")
-url_flag("bunnies_trained", shown == settings)
+if train_clicked:
+    drop_hand_off()  # back to this lesson's own network
+handoff = handed_to("bunnies")  # a network another lesson sent here (lesson 10's tuner), this session only
+if isinstance(handoff, str):
+    st.warning(handoff)
+    drop_hand_off()
+    handoff = None
+if handoff is not None:
+    shown: BunniesSettings | None = handoff.settings  # type: ignore[assignment]
+    st.session_state["bunnies_more"] = False
+    url_flag("bunnies_trained", False)  # a link cannot carry a handed-over network
+    url_flag("bunnies_more", False)
+    st.info(f"These are the results and maps of **{handoff.label}**, handed over from lesson "
+            f"{lesson_number(handoff.source)}, on this lesson's pictures ({describe(handoff.settings)}). Press **Train "
+            "the network** to go back to this lesson's own network.")
+    st.page_link(syllabus_lesson(handoff.source).page, label=f"Back to lesson {lesson_number(handoff.source)}, "
+                                                    f"{syllabus_lesson(handoff.source).title}", icon=":material/arrow_back:")
+else:
+    if train_clicked or ("bunnies_shown" not in st.session_state and st.query_params.get("bunnies_trained") == "1"):
+        st.session_state["bunnies_shown"] = settings
+        st.session_state["bunnies_more"] = not train_clicked and st.query_params.get("bunnies_more") == "1"
+    shown = st.session_state.get("bunnies_shown")
+    url_flag("bunnies_trained", shown == settings)
 
 if shown is None:
     st.info("Choose the settings and press **Train the network** — it takes a few seconds.")
     st.stop()
-if shown != settings:
+if shown != settings and handoff is None:
     url_flag("bunnies_more", False)
     st.info(f"You changed the settings. Press **Train the network** to train with them; below are the results "
             f"for {describe(shown)}.")
 
 try:
-    data, result, scores = trained(shown)
+    data, result, scores = trained(shown, handoff)
 except Exception as error:  # noqa: BLE001 - one line for the user, details in the log
     failed("train the network", error)
     st.stop()
@@ -206,7 +253,8 @@ with scores_column:
                   help=f"{len(data.surprise)} bunnies off the grass and elephants on it.")
     first.caption("new pictures, like the ones it learned from")
     second.caption("bunnies on sand or snow, elephants on a lawn")
-    st.caption(f"Trained in {result.seconds:.1f} s on {describe(shown)}.")
+    st.caption(f"Trained in {result.seconds:.1f} s on {describe(shown)}." if handoff is None else
+               f"{handoff.label.capitalize()}: trained in {result.seconds:.1f} s by lesson {lesson_number(handoff.source)}.")
 chart_column.plotly_chart(learning_curve(result.history, shown.epochs), key="bunnies_final_curve")
 
 st.header(f"2. {STEPS[1]}")
@@ -225,7 +273,7 @@ else:
     which, index = group[number - 1]
     scenes = data.surprise if which == "surprise" else data.test
     try:
-        predicted, confidence, maps = maps_for(shown, data, result, which, index)
+        predicted, confidence, maps = maps_for(shown, data, result, which, index, handoff)
         show_maps(scenes.images[index], predicted, confidence, maps, int(scenes.labels[index]))
     except Exception as error:  # noqa: BLE001
         failed("draw the maps", error)
@@ -233,7 +281,7 @@ else:
 st.header(f"3. {STEPS[2]}")
 st.markdown(LESSON.text("evidence"))
 try:
-    report = evidence(shown, data, result)
+    report = evidence(shown, data, result, handoff)
     show_evidence(report, data)
 except Exception as error:  # noqa: BLE001
     failed("measure the evidence", error)
@@ -244,9 +292,13 @@ st.markdown(LESSON.text("more_pictures"))
 more_left, more_right = st.columns([3, 1.4], vertical_alignment="bottom")
 extra = more_left.select_slider("Extra pictures that break the pattern", options=EXTRA_OPTIONS, value=500,
                                 key="bunnies_extra", bind="query-params")
-if more_right.button("Show it more pictures and retrain", width="stretch", key="bunnies_retrain"):
+if more_right.button("Show it more pictures and retrain", width="stretch", key="bunnies_retrain",
+                     disabled=handoff is not None):
     st.session_state["bunnies_more"] = True
-more = bool(st.session_state.get("bunnies_more"))
+more = bool(st.session_state.get("bunnies_more")) and handoff is None
+if handoff is not None:
+    st.caption(f"This step retrains this lesson's own network; {handoff.label} came from lesson "
+               f"{lesson_number(handoff.source)}. Press **Train the network** at the top to go back to it.")
 url_flag("bunnies_more", more and shown == settings)
 if more:
     after_settings = replace(shown, extra_pictures=int(extra))
@@ -257,6 +309,26 @@ if more:
                           (after_settings, after_data, after_result, after_scores, after_report), int(extra))
     except Exception as error:  # noqa: BLE001
         failed("retrain with more pictures", error)
+
+with st.expander("For teachers: prepare this lesson for a class"):
+    todo, total = missing(LESSON, page.seed, cache())
+    st.markdown(f"A class opening this lesson's links gets its results from the server's store at once — if they are "
+                f"ready. **{total - todo} of the {total}** networks the controls can reach at seed {page.seed} (every "
+                "grass rate × picture count, with and without each choice of extra pictures) are ready now, kept on "
+                "disk across restarts. The same from a terminal: `netlens prepare bunnies --seed "
+                f"{page.seed}`.")
+    if st.button(f"Prepare this lesson for a class ({todo} networks to train, about "
+                 f"{max(1, round(todo * PREPARE_SECONDS / 60))} min; keep this page open)", disabled=todo == 0,
+                 key="bunnies_prepare"):
+        st.session_state["bunnies_preparing"] = page.seed
+    if todo and st.session_state.get("bunnies_preparing") == page.seed:
+        try:
+            prepared = computed(store("bunnies", "maps"), ("prepare", page.seed, todo), "Preparing the lesson…",
+                                lambda on_progress: prepare(LESSON, page.seed, cache(), on_progress))
+            st.success(f"Prepared: {prepared.made} results computed in {prepared.seconds / 60:.0f} min, "
+                       f"{prepared.found} were ready already.")
+        except Exception as error:  # noqa: BLE001
+            failed("prepare the lesson", error)
 
 with st.expander("Under the hood"):
     st.markdown(LESSON.text("under_the_hood"))

@@ -40,20 +40,14 @@ from core.lessons.photo.figures import deletion_curves, randomisation_similarity
 from core.lessons.photo.kept import KeptPhotos
 from core.lessons.photo.truth import shipped_verdicts, verdict_rows
 from core.overlay import enlarge, overlay
-from core.photo_model import load_photo_model, model_view
-from pages.shared.layout import computed, failed, map_legend, setup_page, store, story
+from core.photo_model import model_view
+from pages.shared.layout import computed, failed, map_legend, photo_network, setup_page, store, story
 
 SAMPLE, UPLOAD, CAMERA = "A sample photo", "Upload a photo", "Take a photo"
 KEPT = "photo_photo"  # the address bar's fingerprint of an uploaded (or camera) photo kept on the server
 EXPIRED = "This photo is no longer kept on the server — upload it again."
 
 settings = setup_page("photo")
-
-
-@st.cache_resource
-def photo_network():  # type: ignore[no-untyped-def]
-    """The ImageNet network, loaded once per server and shared read-only (maps hold its lock)."""
-    return load_photo_model()
 
 
 @st.cache_resource

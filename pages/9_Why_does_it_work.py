@@ -22,10 +22,13 @@ from core.lessons.why_it_works.experiment import (
     spaces,
     takeaways,
 )
-from core.lessons.why_it_works.figures import COLOUR_BY, share_bars, space_map
+from core.images import ImageRejected, load_image
+from core.lessons.photo.experiment import digest
+from core.lessons.why_it_works.figures import COLOUR_BY, photo_map, share_bars, space_map
+from core.lessons.why_it_works.photos import PhotoSpace, closest, embed, photo_layout, photo_space
 from core.overlay import enlarge
 from core.scenes import COARSE_CLASSES
-from pages.shared.layout import computed, failed, setup_page, store, story, url_flag
+from pages.shared.layout import computed, failed, photo_network, setup_page, store, story, url_flag
 
 EXTRA_OPTIONS = (250, 500, 1000)
 DEFAULT = WhyItWorksSettings()
@@ -79,6 +82,57 @@ def gallery(result: WhyItWorksResult, stage: str, chosen_index: int, neighbours:
         same = "same animal" if pictures.labels[index] == pictures.labels[chosen_index] else "OTHER animal"
         column.image(enlarge(pictures.images[index], 2), width="stretch",
                      caption=f"{rank}. {article(pictures.animal(index))} on {pictures.grounds[index]} ({same})")
+
+
+def photos_read() -> PhotoSpace:
+    """The sample photos and the gallery as the photo network reads them: once per server, for everyone."""
+    return computed(store(LESSON.id, "results"), "photo_space", "Reading the photos…",
+                    lambda on_progress: photo_space(photo_network(), on_progress))
+
+
+def uploaded_point(data: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """An uploaded photo (decoded like every upload: size and format checked) and its 1,280 numbers."""
+    def read(on_progress):  # type: ignore[no-untyped-def]
+        image = load_image(data)
+        return image, embed(photo_network(), [image])[0]
+
+    return computed(store(LESSON.id, "maps"), ("upload", digest(data)), "Reading your photo…", read)
+
+
+def photo_step(photos: PhotoSpace) -> None:
+    """Pick a photo of the collection or upload one; see the pictures the photo network finds most alike."""
+    names = [photo.name for photo in photos.photos]
+    left, right = st.columns([2, 3])
+    picked_name = left.selectbox("Photo", names, format_func=lambda name: photos.photos[names.index(name)].description,
+                                 key="why_it_works_photo", bind="query-params")
+    given = right.file_uploader("…or drop your own photo here (it takes the chosen photo's place; JPEG or PNG, up to 10 MB)",
+                                type=["jpg", "jpeg", "png", "gif", "webp", "bmp", "tif", "tiff"],
+                                key="why_it_works_upload")
+    images, points = [photo.image for photo in photos.photos], photos.points
+    labels = [photo.description for photo in photos.photos]
+    query, query_name = photos.index(picked_name), photos.photos[photos.index(picked_name)].description
+    if given is not None:
+        try:
+            image, point = uploaded_point(given.getvalue())
+        except ImageRejected as error:
+            st.warning(str(error))
+        else:
+            images, points, labels = images + [image], np.vstack([points, point]), labels + ["your photo"]
+            query, query_name = len(images) - 1, "your photo"
+    near = closest(points[query], points, leave_out=query)
+    st.markdown(f"The pictures the ImageNet network finds most like **{query_name}**, most alike first (how alike: "
+                "100 % = the same 1,280 numbers in the same proportions):")
+    columns = st.columns(1 + len(near))
+    columns[0].image(images[query], caption=f"chosen: {query_name}", width="stretch")
+    for rank, (column, (index, similarity)) in enumerate(zip(columns[1:], near), start=1):
+        column.image(images[index], caption=f"{rank}. {labels[index]} — {similarity:.0%} alike", width="stretch")
+    layout = photo_layout(points, seed=0)
+    st.plotly_chart(photo_map(layout, images, labels, query, [index for index, _ in near]), key="why_it_works_photo_map",
+                    config={"scrollZoom": False})
+    st.caption(f"The {len(images)} photos placed by the ImageNet network (flattened from its 1,280 numbers per photo by MDS, "
+               "which keeps alike photos close; the axes have no units). It was never told what is in these pictures: it learned its numbers on a "
+               "million other photos, and alike things still land close together — the cat next to the close-up "
+               "of its face, the cup next to the coffee.")
 
 
 # ---------------------------------------------------------------------------------------------------- page
@@ -158,8 +212,18 @@ with map_area:
                f"{space.points.shape[1]} numbers per picture onto the screen. Point at a dot to read it; click it to "
                "pick it.")
 
-# ------------------------------------------------------------------------------- 3. before and after
+# ------------------------------------------------------------------------------------------ 3. photos
 st.header(f"3. {STEPS[2]}")
+st.markdown(LESSON.text("photos"))
+if st.toggle("Open the photo network's space (it reads 20 photos: about a second)", key="why_it_works_photos",
+             bind="query-params"):
+    try:
+        photo_step(photos_read())
+    except Exception as error:  # noqa: BLE001 - one line for the user, details in the log
+        failed("read the photos", error)
+
+# ------------------------------------------------------------------------------- 4. before and after
+st.header(f"4. {STEPS[3]}")
 left, right = st.columns([4, 5])
 left.plotly_chart(share_bars([result.space(name) for name in STAGES]), key="why_it_works_bars")
 with right:

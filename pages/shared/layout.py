@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from dataclasses import dataclass
@@ -11,14 +12,21 @@ from typing import Callable, Hashable, TypeVar
 # their first figures at once on a fresh server raced on that import ("partially initialized module", PITFALLS.md).
 import pandas  # noqa: F401
 import streamlit as st
+from streamlit.runtime import Runtime
+from streamlit.runtime.scriptrunner_utils.script_run_context import (
+    SCRIPT_RUN_CONTEXT_ATTR_NAME,
+    add_script_run_ctx,
+    get_script_run_ctx,
+)
 
+from core.diskcache import content_version, open_cache
 from core.explain import METHODS
 from core.fit import Progress, ProgressCallback
 from core.lesson import lesson_text
 from core.lessons import SYLLABUS, lesson
 from core.overlay import LEGEND, UNSIGNED_LEGEND, colour_strip
 from core.runtime import configure_torch
-from core.store import Cache, QueueFull, ResultStore, TrainingQueue, code_version
+from core.store import Cache, QueueFull, ResultStore, SharedJob, TrainingQueue, code_version
 from core.training import warm_up
 
 LOG = logging.getLogger("netlens")
@@ -50,7 +58,12 @@ def _cache(code_version: str) -> Cache:
     from core.models import ModelConfig
 
     threading.Thread(target=warm_up, args=(ModelConfig(),), daemon=True).start()
-    return Cache(TrainingQueue(slots=1))
+    try:
+        disk = open_cache()  # NETLENS_CACHE, NETLENS_CACHE_DIR, NETLENS_CACHE_MB, NETLENS_REDIS_URL
+    except ValueError as error:
+        LOG.error("NetLens keeps results in memory only: %s", error)
+        disk = None
+    return Cache(TrainingQueue(slots=1), disk=disk, version=content_version())
 
 
 def cache() -> Cache:
@@ -59,10 +72,50 @@ def cache() -> Cache:
     return _cache(code_version())
 
 
+@st.cache_resource
+def photo_network():  # type: ignore[no-untyped-def]
+    """The ImageNet network (EfficientNet-Lite0), loaded once per server and shared read-only by every page that
+    uses it (lessons 2 and 9; maps and features hold its lock)."""
+    from core.photo_model import load_photo_model
+
+    return load_photo_model()
+
+
 def store(lesson: str, kind: str) -> ResultStore:
     """The shared store of one lesson's results of one kind ("pictures", "training", "results", "maps");
     "training" stores compute in the server's one training queue."""
     return cache().store(lesson, kind)
+
+
+def _session_alive() -> Callable[[], bool]:
+    """Whether this browser session is still connected (a closed tab is not), as a check any thread may call."""
+    ctx = get_script_run_ctx(suppress_warning=True)
+    if ctx is None or not Runtime.exists():
+        return lambda: True  # bare mode and AppTest: nobody can leave
+    runtime, session_id = Runtime.instance(), ctx.session_id
+    return lambda: runtime.is_active_session(session_id)
+
+
+def _with_this_page(target: Callable[[], None]) -> threading.Thread:
+    """A job thread that may draw into this page (live charts of a training) while this session waits for it."""
+    return add_script_run_ctx(threading.Thread(target=target, daemon=True, name="netlens-job"))
+
+
+def _detach(job: SharedJob) -> None:
+    """The page that started the job is done waiting (finished, rerun or gone): the job's thread, if it still
+    runs for other sessions, stops drawing into that page."""
+    if job.thread is not None:
+        setattr(job.thread, SCRIPT_RUN_CONTEXT_ATTR_NAME, None)
+
+
+class _JobThreadsOnly(logging.Filter):
+    """Streamlit warns once per call about a thread without a page; a job thread detached from its page is one."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not threading.current_thread().name.startswith("netlens-job")
+
+
+logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(_JobThreadsOnly())
 
 
 def computed(store: ResultStore, key: Hashable, first_text: str, compute: Callable[[ProgressCallback], T],
@@ -70,7 +123,11 @@ def computed(store: ResultStore, key: Hashable, first_text: str, compute: Callab
     """The stored result for `key`, or `compute(on_progress)` run now behind a progress bar that each
     `Progress` report moves, then stored for every session. In a "training" store it first waits for its
     turn in the training queue, showing its place. Never inside a Streamlit cache function, so the bar never
-    replays into another session (PITFALLS.md). `busy_text` is shown while another session computes it."""
+    replays into another session (PITFALLS.md). `busy_text` is shown while another session computes it.
+
+    The computation runs in a thread of its own, shared by every session asking for `key` meanwhile; this
+    session only waits and moves its bar. A session that leaves (closed tab, rerun) stops waiting; the work
+    goes on while anyone else waits and stops within a progress report once nobody does (issue 9)."""
     found = store.get(key)
     if found is not None:
         return found  # type: ignore[return-value]
@@ -80,16 +137,23 @@ def computed(store: ResultStore, key: Hashable, first_text: str, compute: Callab
         note = st.empty()
         if busy_text and store.is_busy(key):
             note.info(busy_text)
+        shown = {"place": None}
 
-        def on_wait(place: int) -> None:
-            ahead = "you are next" if place == 1 else f"{place - 1} ahead of you"
-            note.info(f"The server trains one network at a time for everyone: waiting for its turn ({ahead}).")
-
-        def on_progress(progress: Progress) -> None:
-            bar.progress(min(max(progress.fraction, 0.0), 1.0), text=progress.text)
+        def relay(progress: object, place: int | None) -> None:
+            if place != shown["place"]:
+                shown["place"] = place
+                if place is None:
+                    note.empty()
+                else:
+                    ahead = "you are next" if place == 1 else f"{place - 1} ahead of you"
+                    note.info("The server trains one network at a time for everyone: waiting for its turn "
+                              f"({ahead}). Leave this page (or change a setting) to give up your place.")
+            if isinstance(progress, Progress):
+                bar.progress(min(max(progress.fraction, 0.0), 1.0), text=progress.text)
 
         try:
-            result = store.get_or_compute(key, lambda: (note.empty(), compute(on_progress))[1], on_wait=on_wait)
+            result = store.shared(key, lambda report: compute(report), _session_alive(), relay,
+                                  start=_with_this_page, on_finish=_detach)
         except QueueFull:
             area.empty()
             st.warning("The server is very busy right now: too many trainings are waiting. Please try again in a "
@@ -100,6 +164,54 @@ def computed(store: ResultStore, key: Hashable, first_text: str, compute: Callab
             raise
     area.empty()
     return result
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """A result one lesson hands to another for this session only (e.g. lesson 10's chosen network, opened in
+    lesson 1's maps): the receiving page shows `result` as if trained with `settings`, says where it came from,
+    and keys everything it derives from it by `key`, never by `settings` alone (a network trained another way
+    must not share a store entry with the receiving lesson's own)."""
+
+    source: str  # the lesson that sent it
+    label: str  # what the receiving page calls it ("trial 7 of the tuner")
+    settings: object  # the receiving lesson's settings that describe the pictures to show it
+    result: object  # what the receiving lesson's own training would have produced (e.g. a TrainResult)
+
+    @property
+    def key(self) -> tuple:
+        return ("handoff", self.source, self.label, self.settings)
+
+
+HANDOFF = "handoff"  # the address bar's name of a hand-off offered in this session
+HANDOFF_GONE = ("This network was handed over in another browser session (or before the dashboard restarted), so "
+                "it cannot be shown here. Open the lesson it came from and choose it again.")
+
+
+def handoff_link(to_lesson: str, handoff: Handoff, label: str) -> None:
+    """A link that opens lesson `to_lesson` showing `handoff` — the only way one lesson's page passes a result to
+    another's (pages never read each other's stores). The hand-off is kept in this session under a short token
+    that the link carries (`?handoff=`): one click, and the receiving page finds it."""
+    token = hashlib.sha1(repr(handoff.key).encode()).hexdigest()[:12]
+    offers = st.session_state.setdefault("_netlens_offers", {})
+    offers[token] = (to_lesson, handoff)
+    st.page_link(lesson(to_lesson).page, label=label, icon=":material/open_in_new:", query_params={HANDOFF: token})
+
+
+def handed_to(lesson_id: str) -> Handoff | str | None:
+    """What the address bar's hand-off gives `lesson_id` in this session: the hand-off, the one sentence saying why
+    it cannot be shown (another session's token), or None (no hand-off in the link)."""
+    token = st.query_params.get(HANDOFF)
+    if not token:
+        return None
+    to_lesson, handoff = st.session_state.get("_netlens_offers", {}).get(token, (None, None))
+    return handoff if to_lesson == lesson_id and isinstance(handoff, Handoff) else HANDOFF_GONE
+
+
+def drop_hand_off() -> None:
+    """Back to the page's own results: the hand-off leaves the address bar."""
+    if HANDOFF in st.query_params:
+        del st.query_params[HANDOFF]
 
 
 def failed(action: str, error: Exception) -> None:

@@ -6,6 +6,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import sys
 import time
 import urllib.request
@@ -41,14 +42,16 @@ def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60.0) ->
     raise TimeoutError(f"streamlit did not answer at {url} within {timeout} s")
 
 
-def start_server() -> tuple[str, subprocess.Popen]:
-    """A brand-new server: nobody has visited it yet, which is where first-visitor bugs live."""
+def start_server(cache_dir: Path | None = None) -> tuple[str, subprocess.Popen]:
+    """A brand-new server: nobody has visited it yet, which is where first-visitor bugs live. Its on-disk result
+    cache is a fresh, empty folder unless `cache_dir` (e.g. a restarted server's) is given."""
+    cache_dir = Path(tempfile.mkdtemp(prefix="netlens-cache-")) if cache_dir is None else cache_dir
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
          "--server.headless", "true", "--server.address", "127.0.0.1"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1", "NETLENS_CACHE": "folder", "NETLENS_CACHE_DIR": str(cache_dir)},
     )
     _wait_healthy(url, process)
     return url, process

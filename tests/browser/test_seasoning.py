@@ -51,3 +51,28 @@ def test_the_seasoning_lesson_cooks_tastes_and_tunes_in_the_browser(fresh_server
         assert _lines(other) == lines
         assert other.get_by_text("trials,", exact=False).first.inner_text() == summary
         screenshot(other, "seasoning_from_link")
+
+
+def test_the_chosen_trial_opens_in_lesson_one_and_comes_back(fresh_server, page):
+    """Test whether, after a small study, the link "Open trial N's network in lesson 1's maps" opens the bunnies
+    lesson with that network's results and maps under a banner naming the trial (no training, no exception box),
+    and "Back to lesson 10" returns to the same study without running it again."""
+    page.goto(f"{fresh_server}/Seasoning_to_taste?seasoning_trials=5&seasoning_executions=1&seasoning_tuned=1")
+    page.locator(TABLE).first.wait_for(timeout=180_000)
+    settle(page)
+    summary = page.get_by_text("trials,", exact=False).first.inner_text()
+    link = page.get_by_role("link", name="network in lesson 1's maps")
+    trial = link.inner_text().split("Open trial ")[1].split("'s")[0]
+    link.click()
+    page.get_by_text("handed over from lesson 10", exact=False).wait_for(timeout=120_000)
+    page.get_by_text("Evidence on the grass", exact=False).first.wait_for(timeout=180_000)
+    settle(page)
+    assert page.locator(EXCEPTION).count() == 0
+    expect(page.get_by_text(f"trial {trial} of the tuner", exact=False).first).to_be_visible()
+    assert "handoff=" in page.url and "bunnies_trained" not in page.url
+    screenshot(page, "seasoning_handoff_in_lesson_1")
+    page.get_by_role("link", name="Back to lesson 10").click()
+    page.locator(TABLE).first.wait_for(timeout=60_000)
+    settle(page)
+    assert page.locator(EXCEPTION).count() == 0
+    assert page.get_by_text("trials,", exact=False).first.inner_text() == summary

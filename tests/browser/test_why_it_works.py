@@ -62,3 +62,32 @@ def test_the_map_trains_and_a_click_picks_a_picture(fresh_server, page, browser)
         assert other.locator(EXCEPTION).count() == 0
         expect(other.locator(f"{CHART} image").first).to_be_attached()
         screenshot(other, "why_it_works_pictures")
+
+
+def test_an_uploaded_photo_finds_its_twin_in_the_photo_space(fresh_server, page, tmp_path):
+    """Test whether, on a shared link with the photo step open, uploading a photo (the cat, mirrored, as a JPEG)
+    shows it as the chosen photo with the cat or the close-up of its face as its most alike picture, and the
+    photo map, with no exception box; a file that is not a picture gets one plain line, not a traceback."""
+    from PIL import Image
+
+    from core.lessons.why_it_works.photos import collection
+
+    photo = tmp_path / "my_cat.jpg"
+    Image.fromarray(collection()[1].image).transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(photo, quality=85)
+    page.goto(f"{fresh_server}/Why_does_it_work?why_it_works_trained=1&why_it_works_photos=true")
+    page.locator(CHART).nth(2).wait_for(timeout=240_000)
+    settle(page)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(photo))
+    page.get_by_text("chosen: your photo").wait_for(timeout=60_000)
+    settle(page)
+    assert page.locator(EXCEPTION).count() == 0
+    first = page.get_by_text("1. ", exact=False).filter(has_text="alike").first.inner_text()
+    assert "cat" in first, first
+    page.get_by_text("chosen: your photo").scroll_into_view_if_needed()
+    screenshot(page, "why_it_works_photo_upload")
+    junk = tmp_path / "not_a_photo.png"
+    junk.write_bytes(b"this is not a picture" * 20)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(junk))
+    page.get_by_text("not a picture NetLens can read").wait_for(timeout=60_000)
+    settle(page)
+    assert page.locator(EXCEPTION).count() == 0

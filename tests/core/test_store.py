@@ -14,17 +14,9 @@ import numpy as np
 import pytest
 import torch
 
+from tests.core.waiting import TIMEOUT, wait_until
 from core.store import Cache, QueueFull, ResultStore, TrainingQueue, code_version, size_of
 
-TIMEOUT = 10.0  # seconds any one wait in these tests may take before it counts as a hang
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = TIMEOUT) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the condition")
-        time.sleep(0.002)
 
 
 class Worker(threading.Thread):

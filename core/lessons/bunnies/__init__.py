@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.lesson import Lesson
 from core.lessons.bunnies.experiment import BunniesSettings, bench, report, run, snippet, summary
+from core.lessons.bunnies.entries import prepare
 
 STEPS = (
     "How well does it do?",
@@ -32,4 +33,5 @@ LESSON = Lesson(
     bench=bench,
     excerpts=excerpts,
     snippet=snippet,
+    prepare=prepare,
 )

@@ -81,20 +81,24 @@ def trials_figure(records: Sequence[TrialRecord], pareto: Sequence[int] = (), ch
     return figure
 
 
-def optuna_figures(study: optuna.Study) -> dict[str, go.Figure]:
+def optuna_figures(study: optuna.Study, only: tuple[str, ...] = ("pareto", "history", "importance")
+                   ) -> dict[str, go.Figure]:
     """Optuna's own figures of the study: its Pareto front, the history of the average of both goals, and which
-    settings mattered most for it (fANOVA importances)."""
+    settings mattered most for it (fANOVA importances) — those named in `only` (the page draws the front alone
+    while the study runs: importances take longest)."""
     def average(trial: optuna.trial.FrozenTrial) -> float:
         return 100 * sum(trial.values) / 2
 
     with quiet():
-        figures = {
-            "pareto": optuna.visualization.plot_pareto_front(study, target_names=[f"{goal} (share)" for goal in GOALS]),
-            "history": optuna.visualization.plot_optimization_history(
-                study, target=average, target_name="average of both goals (%)"),
-        }
+        figures = {}
+        if "pareto" in only:
+            figures["pareto"] = optuna.visualization.plot_pareto_front(
+                study, target_names=[f"{goal} (share)" for goal in GOALS])
+        if "history" in only:
+            figures["history"] = optuna.visualization.plot_optimization_history(
+                study, target=average, target_name="average of both goals (%)")
         complete = [trial for trial in study.trials if trial.state == optuna.trial.TrialState.COMPLETE]
-        if len(complete) >= 2:
+        if "importance" in only and len(complete) >= 2:
             # fANOVA: how much of the spread of the average each setting explains, whichever way is better (Optuna
             # 5's default evaluator, PED-ANOVA, ranks settings for *low* values and warns about it).
             figures["importance"] = optuna.visualization.plot_param_importances(

@@ -163,10 +163,11 @@ def execution_seed(settings: TunerSettings, trial: int, execution: int) -> int:
 def run_study(
     settings: TunerSettings,
     on_progress: ProgressCallback | None = None,
-    on_trial: Callable[[list[TrialRecord]], None] | None = None,
+    on_trial: Callable[[list[TrialRecord], optuna.Study], None] | None = None,
 ) -> StudyResult:
     """Run the study trial by trial (ask and tell). `on_progress` hears each network as a stage of
-    `trials × executions`; `on_trial(records so far)` runs after each trial (either may raise to stop)."""
+    `trials × executions`; `on_trial(records so far, the study)` runs after each trial (either may raise to stop; the study is
+    for drawing Optuna's figures live, not for changing)."""
     started = time.perf_counter()
     data = make_data(settings.validation_settings())
     stages = settings.trials * settings.executions
@@ -219,7 +220,7 @@ def run_study(
             records.append(TrialRecord(trial.number, recipe, state, tuple(ordinary), tuple(surprise),
                                        time.perf_counter() - trial_started))
             if on_trial is not None:
-                on_trial(list(records))
+                on_trial(list(records), study)
         pareto = sorted(trial.number for trial in study.best_trials)
     if not pareto:
         raise ValueError("every trial was stopped early; allow more trials or turn the pruner off")

@@ -31,6 +31,7 @@ from core.lessons.why_it_works.experiment import run as run_lesson
 STEPS: tuple[str, ...] = (
     "The network's map of the pictures",
     "Pick a picture: what does the network find similar?",
+    "The same with photos: what does the ImageNet network find alike?",
     "Where do the surprise pictures sit — before and after more pictures?",
     "Under the hood",
 )
@@ -81,7 +82,7 @@ def bench(repeats: int) -> dict:
     """The page's default map: features of the default 400 pictures plus PCA (what a click on "network" or
     "colour" costs once the networks are trained), the first map right after training (scikit-learn is imported
     during training: its import, ~1.3 s once per process, is reported apart), t-SNE on the same points, and the
-    two trainings."""
+    two trainings; and the photo step: reading the 20 photos with the ImageNet network, and their MDS map."""
     from core.bench import median_seconds
 
     import sys
@@ -103,12 +104,22 @@ def bench(repeats: int) -> dict:
     model = untrained_model(settings, data)
     default_map = median_seconds(lambda: project(features(model, data.map.images), "pca"), repeats)
     tsne = median_seconds(lambda: project(points, "tsne"), max(1, repeats // 3))
+    from core.lessons.why_it_works.photos import photo_layout, photo_space
+    from core.photo_model import load_photo_model
+
+    photo_model = load_photo_model()
+    started = time.perf_counter()
+    photos = photo_space(photo_model)
+    photo_reading = time.perf_counter() - started
+    photo_map = median_seconds(lambda: photo_layout(photos.points), repeats)
     return {
         "why_it_works_training_seconds": round(training, 3),
         "why_it_works_map_seconds": round(default_map, 4),
         "why_it_works_first_map_after_training_seconds": round(first, 4),
         "why_it_works_sklearn_import_seconds" + ("_cold_process" if cold else "_already_imported"): round(sklearn_import, 3),
         "why_it_works_tsne_seconds": round(tsne, 3),
+        "why_it_works_photo_space_seconds": round(photo_reading, 3),  # 20 photos through the ImageNet network
+        "why_it_works_photo_map_seconds": round(photo_map, 4),
         "why_it_works_surprise_among_own_animal": {stage: result.space(stage).animal_share for stage in STAGES},
     }
 

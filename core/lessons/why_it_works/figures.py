@@ -104,3 +104,42 @@ def share_bars(spaces: Sequence[Space], height: int = 300) -> go.Figure:
                         title_text="among their own animal")
     figure.update_layout(height=height, margin=dict(l=10, r=10, t=20, b=10), font=FONT, plot_bgcolor="white")
     return figure
+
+
+def photo_map(layout: np.ndarray, images: Sequence[np.ndarray], names: Sequence[str], query: int | None = None,
+              neighbours: Sequence[int] = (), height: int = 460) -> go.Figure:
+    """The photo network's space flattened (N, 2 `layout`): each photo drawn at its point, named on hover; the
+    photo in question (`query`) ringed and joined to its nearest pictures."""
+    if not len(layout) == len(images) == len(names):
+        raise ValueError(f"{len(layout)} points for {len(images)} photos and {len(names)} names")
+    figure = go.Figure(go.Scatter(
+        x=layout[:, 0], y=layout[:, 1], mode="markers", marker=dict(size=36, color="rgba(0,0,0,0)"),
+        text=list(names), hovertemplate="%{text}<extra></extra>", showlegend=False,
+    ))
+    size = 0.2  # in axis units: the layout spans [-1, 1]
+    figure.update_layout(images=[
+        dict(source=_thumbnail_uri(_square(image), 48), x=float(x), y=float(y), xref="x", yref="y", sizex=size,
+             sizey=size, xanchor="center", yanchor="middle", layer="above")
+        for image, (x, y) in zip(images, layout)
+    ])
+    if query is not None:
+        for other in neighbours:
+            figure.add_trace(go.Scatter(x=[layout[query, 0], layout[other, 0]], y=[layout[query, 1], layout[other, 1]],
+                                        mode="lines", line=dict(color=PALETTE[0], width=3, dash="dot"),
+                                        hoverinfo="skip", showlegend=False))
+        figure.add_trace(go.Scatter(x=[layout[query, 0]], y=[layout[query, 1]], mode="markers", showlegend=False,
+                                    marker=dict(size=64, symbol="square-open", color=PALETTE[0], line=dict(width=4)),
+                                    hoverinfo="skip"))
+    figure.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, range=[-1.2, 1.2])
+    figure.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, range=[-1.2, 1.2])
+    figure.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), font=FONT, plot_bgcolor="#fafafa",
+                         dragmode="pan")
+    return figure
+
+
+def _square(image: np.ndarray) -> np.ndarray:
+    """The central square of a (H, W, 3) picture (thumbnails are square)."""
+    height, width = image.shape[:2]
+    side = min(height, width)
+    top, left = (height - side) // 2, (width - side) // 2
+    return image[top : top + side, left : left + side]

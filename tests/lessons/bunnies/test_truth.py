@@ -13,7 +13,7 @@ import pytest
 from core.explain import METHODS
 from core.lessons.bunnies import LESSON
 from core.lessons.bunnies.experiment import HEADLINE_METHOD as HEADLINE
-from core.lessons.bunnies.experiment import RELIANCE_THRESHOLD, BunniesResult, BunniesSettings, report, run
+from core.lessons.bunnies.experiment import MAP_MARGINS, RELIANCE_THRESHOLD, BunniesResult, BunniesSettings, report, run
 from core.runtime import configure_torch
 
 configure_torch(2)  # the numbers pinned below were measured with the command line's two torch threads
@@ -90,12 +90,18 @@ TOLERANCES = (0.01, 0.01, 0.02, 0.05, 0.03, 1e-9)
 MEASURED_CURVE = ((6, 160, 0.1875, 0.6715745329856873, 0.5416666666666666), (160, 160, 5.0, 0.001271967041807679, 1.0))
 
 
+EDGE = 0.01  # a method whose grass share is this close to its threshold may tip either way with the CPU's rounding
+
+
 def _row(result: BunniesResult) -> tuple:
+    """The table's numbers, and the methods disagreeing with the swap — leaving out those on the knife's edge
+    (measured: GradientShap at grass 0.5, margin 0, flips with the number of torch threads)."""
     numbers = report(result)
     headline, swap = numbers["evidence"][HEADLINE], numbers["counterfactual"]
     return (numbers["ordinary_accuracy"], numbers["surprise_accuracy"], swap["reliance"], swap["flipped"],
             headline["grass_share"], headline["grass_area"],
-            [key for key, item in numbers["evidence"].items() if not item["agrees_with_swap"]])
+            [key for key, item in numbers["evidence"].items() if not item["agrees_with_swap"]
+             and abs(item["grass_share"] - item["grass_area"] - MAP_MARGINS[key]) > EDGE])
 
 
 def test_the_flagship_numbers_are_those_measured(grass_always, grass_balanced, more_pictures):

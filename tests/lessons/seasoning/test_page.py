@@ -3,6 +3,8 @@ a study (smallest budget: 5 trials of 1 network, 1 seed per strength, to keep th
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs
+
 from streamlit.testing.v1 import AppTest
 
 from core.lessons.seasoning.tuner import TunerSettings
@@ -65,3 +67,47 @@ def test_a_shared_link_restores_the_curve_and_the_study():
     assert TunerSettings(trials=5, executions=1, seed=2) in training._items
     assert any(isinstance(key, tuple) and key[0] == "curve" and key[1].seeds == 1 and key[1].seed == 2
                for key in training._items)
+
+
+def test_the_chosen_trial_opens_in_lesson_one_with_one_click():
+    """Test whether "Open trial N's network in lesson 1's maps" switches to the bunnies page, which shows that very
+    network (its scores on lesson 1's 32-pixel pictures, every map method, the evidence) under a banner naming the
+    trial, trains nothing itself, links back, and keeps the handed-over network out of its own stores."""
+    from core.lessons.bunnies.experiment import BunniesSettings
+    from pages.shared.layout import cache
+
+    app = _open(seasoning_trials="5", seasoning_executions="1", seasoning_tuned="1", seed="2")
+    assert not app.exception
+    chosen = app.selectbox(key="seasoning_pick").value
+    trained_before = len(cache().store("bunnies", "training"))
+    link = next(element for element in app.get("page_link") if "lesson 1's maps" in element.proto.label)
+    assert link.proto.label == f"Open trial {chosen}'s network in lesson 1's maps"
+    (token,) = parse_qs(link.proto.query_string)["handoff"]  # what the link carries: the session's token
+    app.switch_page("pages/1_Bunnies_and_grass.py")
+    app.query_params["handoff"] = token
+    app.run()
+    assert not app.exception
+    assert app.title[0].value == "Bunnies and grass"
+    banner = next(element.value for element in app.info if "handed over from lesson 10" in element.value)
+    assert f"trial {chosen} of the tuner" in banner
+    assert len(cache().store("bunnies", "training")) == trained_before  # nothing trained for it
+    assert [metric.label for metric in app.metric][:2] == ["Right on ordinary pictures", "Right on surprise pictures"]
+    assert any(metric.label.startswith("Evidence on the grass") for metric in app.metric)
+    captions = [image.proto.imgs[0].caption for image in app.get("image")]
+    assert "the picture" in captions and "Integrated Gradients" in captions
+    assert "bunnies_trained" not in app.query_params  # a link cannot carry a handed-over network
+    results = cache().store("bunnies", "results")
+    assert not any(isinstance(key, tuple) and key[:1] == ("scores",) and isinstance(key[1], BunniesSettings)
+                   and key[1].image_size == 32 and key[1].seed == 2 for key in results._items)
+    next(button for button in app.button if button.key == "bunnies_train").click().run()  # back to its own network
+    assert not app.exception
+    assert not any("handed over" in element.value for element in app.info)
+
+
+def test_a_hand_off_link_from_another_session_says_so_in_one_line():
+    """Test whether opening lesson 1 with a hand-off token this session never offered (a copied link) shows one
+    plain warning and the page's usual start, not an exception."""
+    app = open_app("pages/1_Bunnies_and_grass.py", handoff="0123456789ab")
+    assert not app.exception
+    assert any("handed over in another browser session" in element.value for element in app.warning)
+    assert any("press **Train the network**" in element.value for element in app.info)

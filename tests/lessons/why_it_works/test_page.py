@@ -73,3 +73,22 @@ def test_tsne_map_and_pictures_on_the_map():
 
     figure = json.loads(app.get("plotly_chart")[0].proto.spec)
     assert len(figure["layout"]["images"]) == 400
+
+
+def test_the_photo_step_opens_on_request_and_follows_the_chosen_photo():
+    """Test whether step 3 reads no photo until its switch is on (the default page stays quick), then shows the
+    chosen photo's nearest pictures (the coffee first: its close-up is the most alike) and the photo map, and
+    picking the cat puts the close-up of its face first."""
+    app = _open(why_it_works_trained="1")
+    assert not app.exception
+    assert len(app.get("plotly_chart")) == 2  # the map and the bars: no photo map yet
+    app.toggle(key="why_it_works_photos").set_value(True).run()
+    assert not app.exception
+    assert len(app.get("plotly_chart")) == 3
+    captions = _captions(app)
+    start = captions.index("chosen: a cup of coffee")
+    assert captions[start + 1].startswith("1. the coffee cup, close up")
+    app.selectbox(key="why_it_works_photo").set_value("chelsea").run()
+    assert not app.exception
+    captions = _captions(app)
+    assert captions[captions.index("chosen: a cat") + 1].startswith("1. the cat's face, close up")
