@@ -243,6 +243,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                                   "default first)")
     prepare.add_argument("--json", action="store_true", help="print the result as JSON")
     prepare.set_defaults(run=_prepare)
+    from core.load import add_load_command
+
+    add_load_command(commands)  # netlens load --students N --scenario same|own|mixed|abandon
     app = commands.add_parser("app", help="start the dashboard")
     app.add_argument("--port", type=int, default=8501)
     app.add_argument("--headless", action="store_true", help="do not open a browser")

@@ -165,15 +165,52 @@ class TrainingQueue:
                 self._condition.notify_all()
 
 
+class Budget:
+    """Bytes shared by several stores (every lesson's store of one kind): a store over it pushes out its own least
+    recently used items, so that ten lessons' pictures together stay within one bound."""
+
+    def __init__(self, limit: int) -> None:
+        if limit < 1:
+            raise ValueError(f"a budget needs at least 1 byte, got {limit}")
+        self.limit, self.used = limit, 0
+        self._lock = threading.Lock()
+        self._stores: list[ResultStore] = []
+
+    def join(self, store: ResultStore) -> None:
+        with self._lock:
+            self._stores.append(store)
+
+    def shrink(self, keep: ResultStore) -> None:
+        """While over the limit, drop the oldest item of the store holding the most bytes (never `keep`'s newest
+        item, which a session is about to use). Called with no store's lock held."""
+        while self.over:
+            with self._lock:
+                stores = sorted(self._stores, key=lambda store: store.bytes, reverse=True)
+            if not any(store.drop_oldest(spare_newest=store is keep) for store in stores):
+                return  # nothing left that may go
+
+    def add(self, size: int) -> None:
+        with self._lock:
+            self.used += size
+
+    @property
+    def over(self) -> bool:
+        with self._lock:
+            return self.used > self.limit
+
+
 class ResultStore:
     """A thread-safe least-recently-used map from hashable keys to results, bounded by items and by bytes."""
 
     def __init__(self, max_items: int = 32, max_bytes: int | None = None, queue: TrainingQueue | None = None,
-                 persistent: PersistentStore | None = None) -> None:
+                 persistent: PersistentStore | None = None, budget: Budget | None = None) -> None:
         if max_items < 1 or (max_bytes is not None and max_bytes < 1):
             raise ValueError(f"max_items and max_bytes must be at least 1, got {max_items} and {max_bytes}")
         self.max_items, self.max_bytes, self.queue = max_items, max_bytes, queue
         self.persistent = persistent  # results that outlive the server (core.diskcache), or None
+        self.budget = budget  # bytes shared with the other lessons' stores of the same kind, or None
+        if budget is not None:
+            budget.join(self)
         self._items: OrderedDict[Hashable, tuple[object, int]] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
@@ -217,14 +254,33 @@ class ResultStore:
         an item bigger than the whole byte bound is still kept, alone, so the session that made it can use it)."""
         size = size_of(value)
         with self._lock:
-            if key in self._items:
-                self._bytes -= self._items.pop(key)[1]
+            replaced, old_size = key in self._items, 0
+            if replaced:
+                old_size = self._items.pop(key)[1]
+                self._bytes -= old_size
             self._items[key] = (value, size)
             self._bytes += size
+            if self.budget is not None:
+                self.budget.add(size - (old_size if replaced else 0))
             while len(self._items) > 1 and (len(self._items) > self.max_items or
                                             (self.max_bytes is not None and self._bytes > self.max_bytes)):
                 _, (_, dropped) = self._items.popitem(last=False)
                 self._bytes -= dropped
+                if self.budget is not None:
+                    self.budget.add(-dropped)
+        if self.budget is not None:
+            self.budget.shrink(keep=self)
+
+    def drop_oldest(self, spare_newest: bool = False) -> bool:
+        """Forget the least recently used item (for a shared budget); False when there is none that may go."""
+        with self._lock:
+            if not self._items or (spare_newest and len(self._items) == 1):
+                return False
+            _, (_, dropped) = self._items.popitem(last=False)
+            self._bytes -= dropped
+        if self.budget is not None:
+            self.budget.add(-dropped)
+        return True
 
     def is_busy(self, key: Hashable) -> bool:
         """True while some session is computing `key`."""
@@ -340,6 +396,9 @@ KINDS: dict[str, tuple[int, int]] = {  # kind → (max items, max bytes)
     "results": (256, 100 * MB),
     "maps": (512, 50 * MB),
 }
+# Bytes kept per kind by all lessons together (issue 9: a server's memory stays bounded whatever the class does;
+# picture sets redraw in about a second, so they get the least room for their size).
+BUDGETS: dict[str, int] = {"pictures": 300 * MB, "training": 200 * MB, "results": 200 * MB, "maps": 100 * MB}
 
 
 PERSISTED = ("training", "results")  # kinds kept on disk too: trained networks and reports (pictures redraw cheaply)
@@ -354,6 +413,7 @@ class Cache:
         self.queue = queue or TrainingQueue(slots=1)
         self.kinds = dict(KINDS if kinds is None else kinds)
         self.disk, self.version = disk, version
+        self.budgets = {kind: Budget(BUDGETS.get(kind, max_bytes)) for kind, (_, max_bytes) in self.kinds.items()}
         self._stores: dict[tuple[str, str], ResultStore] = {}
         self._lock = threading.Lock()
 
@@ -367,7 +427,8 @@ class Cache:
                 persistent = PersistentStore(self.disk, f"{lesson}/{kind}", self.version) \
                     if self.disk is not None and kind in PERSISTED else None  # type: ignore[arg-type]
                 found = self._stores[(lesson, kind)] = ResultStore(
-                    max_items, max_bytes, queue=self.queue if kind == "training" else None, persistent=persistent)
+                    max_items, max_bytes, queue=self.queue if kind == "training" else None, persistent=persistent,
+                    budget=self.budgets[kind])
             return found
 
 

