@@ -364,6 +364,8 @@ class ResultStore:
             else:
                 with self.queue.slot(on_wait):
                     job.place = None
+                    if not job.wanted:  # everyone left while it waited: give the slot straight to the next
+                        raise Abandoned(f"nobody waits for {job.key!r} any more")
                     job.value = compute(job.report)
             self.put(job.key, job.value)
         except BaseException as error:  # noqa: BLE001 - handed to every waiting session
@@ -411,6 +413,9 @@ class Cache:
     def __init__(self, queue: TrainingQueue | None = None, kinds: dict[str, tuple[int, int]] | None = None,
                  disk: object | None = None, version: str = "") -> None:
         self.queue = queue or TrainingQueue(slots=1)
+        # Picture sets are drawn one at a time too (Python and numpy under one lock: ten drawn side by side each
+        # take ten times as long, and a set nobody waits for any more would stop only at its next report).
+        self.drawing_queue = TrainingQueue(slots=1)
         self.kinds = dict(KINDS if kinds is None else kinds)
         self.disk, self.version = disk, version
         self.budgets = {kind: Budget(BUDGETS.get(kind, max_bytes)) for kind, (_, max_bytes) in self.kinds.items()}
@@ -427,7 +432,8 @@ class Cache:
                 persistent = PersistentStore(self.disk, f"{lesson}/{kind}", self.version) \
                     if self.disk is not None and kind in PERSISTED else None  # type: ignore[arg-type]
                 found = self._stores[(lesson, kind)] = ResultStore(
-                    max_items, max_bytes, queue=self.queue if kind == "training" else None, persistent=persistent,
+                    max_items, max_bytes, persistent=persistent,
+                    queue=self.queue if kind == "training" else self.drawing_queue if kind == "pictures" else None,
                     budget=self.budgets[kind])
             return found
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from typing import Callable, Hashable, TypeVar
 
@@ -79,10 +80,23 @@ def _cache(code_version: str) -> Cache:
     return Cache(TrainingQueue(slots=1), disk=disk, version=content_version())
 
 
+_VERSION: list = [None, 0.0]  # [code version, when it was read]: reading it stats every file of core/
+VERSION_SECONDS = 10.0
+
+
+def _code_version() -> str:
+    """The library's version, read at most every VERSION_SECONDS (a page asks for its stores many times per run;
+    reading it each time cost thirty sessions whole seconds of CPU, measured with `netlens load`)."""
+    now = time.monotonic()
+    if _VERSION[0] is None or now - _VERSION[1] > VERSION_SECONDS:
+        _VERSION[:] = [code_version(), now]
+    return _VERSION[0]
+
+
 def cache() -> Cache:
     """The server's shared stores, per lesson and kind, and its one training queue. Created with its first
     visit, which also warms up the CPU kernels in the background; a code update starts fresh stores."""
-    return _cache(code_version())
+    return _cache(_code_version())
 
 
 @st.cache_resource
@@ -172,7 +186,8 @@ def computed(store: ResultStore, key: Hashable, first_text: str, compute: Callab
                     note.empty(), leave.empty()
                 else:
                     ahead = "you are next" if place == 1 else f"{place - 1} ahead of you"
-                    note.info(f"The server trains one network at a time for everyone: waiting for its turn ({ahead}).")
+                    what = "trains one network" if store.queue is cache().queue else "draws one set of pictures"
+                    note.info(f"The server {what} at a time for everyone: waiting for its turn ({ahead}).")
                     if not shown["button"]:  # one button per run (a widget's key is used once)
                         shown["button"] = True
                         leave.button("Leave the queue", key="_netlens_leave_" + hashlib.sha1(repr(key).encode()).hexdigest()[:12],

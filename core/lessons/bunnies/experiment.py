@@ -142,8 +142,8 @@ def make_data(settings: BunniesSettings, on_progress: ProgressCallback | None = 
     total, done, drawn = sum(map(len, sets.values())), 0, {}
     for name, chosen in sets.items():
         parts = []
-        for start in range(0, len(chosen), 500):  # in slices, so progress can be reported
-            parts.append(draw_scenes(chosen[start : start + 500], COARSE_CLASSES, settings.image_size))
+        for start in range(0, len(chosen), 200):  # in slices, so progress is reported (and can stop) often
+            parts.append(draw_scenes(chosen[start : start + 200], COARSE_CLASSES, settings.image_size))
             done += len(parts[-1])
             if on_progress is not None:
                 on_progress(Progress(done, total, stage="Drawing", unit="pictures"))
