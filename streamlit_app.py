@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+import pages.shared.layout  # noqa: F401, I001 - first: the whole syllabus in one go (see pages/*.py)
+
 from core.lessons import SYLLABUS
 from pages.shared.layout import setup_page
 

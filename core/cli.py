@@ -164,7 +164,7 @@ def _prepare(args: argparse.Namespace) -> int:
 
     result = prepare(chosen, args.seed, cache, _stderr_progress, limit=limit, on_estimate=estimate)
     report = {"lesson": result.lesson, "seed": result.seed, "settings": result.settings, "computed": result.made,
-              "already_cached": result.found, "seconds": round(result.seconds, 1), "cache": str(getattr(disk, "root", disk))}
+              "already_cached": result.found, "seconds": round(result.seconds, 1), "cache": str(getattr(disk, "root", None) or getattr(disk, "url", "redis"))}
     print(json.dumps(report, indent=2) if args.json else
           f"prepared {result.settings} settings in {result.seconds:.0f} s: {result.made} results computed, "
           f"{result.found} already in the cache ({report['cache']})")
@@ -172,10 +172,14 @@ def _prepare(args: argparse.Namespace) -> int:
 
 
 def _app(args: argparse.Namespace) -> int:
+    import os
+
+    from core.runtime import SERVER_ENV
+
     command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"), "--server.port", str(args.port)]
     if args.headless:
         command += ["--server.headless", "true"]
-    return subprocess.call(command, cwd=ROOT)
+    return subprocess.call(command, cwd=ROOT, env={**os.environ, **SERVER_ENV})
 
 
 class _Parser(argparse.ArgumentParser):
@@ -244,8 +248,10 @@ def build_parser() -> argparse.ArgumentParser:
     prepare.add_argument("--json", action="store_true", help="print the result as JSON")
     prepare.set_defaults(run=_prepare)
     from core.load import add_load_command
+    from core.school import add_school_command
 
     add_load_command(commands)  # netlens load --students N --scenario same|own|mixed|abandon
+    add_school_command(commands)  # netlens nginx-config, netlens school
     app = commands.add_parser("app", help="start the dashboard")
     app.add_argument("--port", type=int, default=8501)
     app.add_argument("--headless", action="store_true", help="do not open a browser")

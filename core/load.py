@@ -34,6 +34,8 @@ from pathlib import Path
 from typing import Callable, Mapping
 from urllib.parse import urlencode, urlsplit
 
+from core.runtime import SERVER_ENV
+
 ROOT = Path(__file__).resolve().parent.parent
 FLAGSHIP = "Bunnies_and_grass"
 # Each lesson's page and the link that makes it compute its main result on open (a shared "trained" link, or a
@@ -367,7 +369,7 @@ class Server:
                            "--server.port", str(port), "--server.headless", "true",
                            "--browser.gatherUsageStats", "false"]
                 self.process = subprocess.Popen(command, cwd=self.cwd, stdout=self._log, stderr=subprocess.STDOUT,
-                                                env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
+                                                env={**os.environ, **SERVER_ENV, "PYTHONUNBUFFERED": "1", **self.env},
                                                 start_new_session=True)  # Ctrl+C reaches us, and we stop it
                 self.pid = self.process.pid
             self._wait_healthy()

@@ -11,6 +11,10 @@ from typing import Iterator
 import torch
 
 DEFAULT_THREADS = 2
+# The environment a NetLens server process starts with. glibc gives every thread that allocates its own memory
+# arena; with thirty sessions' threads the server's resident memory peaked at 2.6 GB and stayed high, with two
+# arenas at 1.8 GB (`netlens load --scenario mixed --students 30`, issue 9). Read by glibc at start only.
+SERVER_ENV: dict[str, str] = {"MALLOC_ARENA_MAX": "2"}
 
 
 def configure_torch(threads: int | None = None) -> int:

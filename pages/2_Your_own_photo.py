@@ -6,6 +6,8 @@ by its fingerprint, which the link carries as `photo_photo=<fingerprint>`.
 
 from __future__ import annotations
 
+import pages.shared.layout  # noqa: F401, I001 - first of all: it imports the whole syllabus in one go (two first
+# visits importing two lessons' packages at once deadlocked on Python's import locks, issue 9)
 from dataclasses import dataclass, replace
 
 import numpy as np

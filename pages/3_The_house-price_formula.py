@@ -6,6 +6,8 @@ sliders show the knobs *after* the nudges, from which the path cannot be redrawn
 
 from __future__ import annotations
 
+import pages.shared.layout  # noqa: F401, I001 - first of all: it imports the whole syllabus in one go (two first
+# visits importing two lessons' packages at once deadlocked on Python's import locks, issue 9)
 import math
 
 import numpy as np

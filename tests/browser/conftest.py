@@ -16,6 +16,8 @@ from typing import Iterator
 
 import pytest
 
+from core.runtime import SERVER_ENV
+
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -51,7 +53,7 @@ def start_server(cache_dir: Path | None = None) -> tuple[str, subprocess.Popen]:
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
          "--server.headless", "true", "--server.address", "127.0.0.1"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1", "NETLENS_CACHE": "folder", "NETLENS_CACHE_DIR": str(cache_dir)},
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, **SERVER_ENV, "PYTHONUNBUFFERED": "1", "NETLENS_CACHE": "folder", "NETLENS_CACHE_DIR": str(cache_dir)},
     )
     _wait_healthy(url, process)
     return url, process

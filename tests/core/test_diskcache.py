@@ -23,6 +23,7 @@ import torch
 from core.diskcache import HEADER_BYTES, MB, FolderCache, PersistentStore, RedisCache, content_version, open_cache
 from core.models import ModelConfig, build_model
 from core.persist import encode
+from tests.services import redis_server
 
 ROOT = Path(__file__).resolve().parents[2]
 CacheFactory = Callable[[int], "FolderCache | RedisCache"]
@@ -39,34 +40,8 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A private redis-server on a free port, without persistence, for this test session."""
-    search = os.pathsep.join([os.environ.get("PATH", ""), "/usr/bin", "/usr/sbin"])
-    executable = shutil.which("redis-server", path=search)
-    if executable is None:
-        pytest.fail("redis-server is not installed, so the Redis cache cannot be tested: run `sh .ci/setup test` "
-                    "(CI installs it)")
-    folder = tmp_path_factory.mktemp("redis")
-    port = free_port()
-    server = subprocess.Popen([executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                               "--appendonly", "no", "--dir", str(folder)], cwd=folder,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    url = f"redis://127.0.0.1:{port}/0"
-    import redis
-
-    client = redis.Redis.from_url(url)
-    for _ in range(200):  # wait until it answers (not a timed assertion: a failure below says why)
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            if server.poll() is not None:
-                pytest.fail(f"redis-server exited with code {server.returncode} before answering")
-            time.sleep(0.05)
-    else:
-        server.kill()
-        pytest.fail(f"redis-server on port {port} did not answer")
-    yield url
-    server.terminate()
-    server.wait(timeout=30)
+    with redis_server(tmp_path_factory.mktemp("redis")) as url:
+        yield url
 
 
 @pytest.fixture(params=["folder", "redis"])
