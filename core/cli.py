@@ -179,7 +179,20 @@ def _app(args: argparse.Namespace) -> int:
     command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"), "--server.port", str(args.port)]
     if args.headless:
         command += ["--server.headless", "true"]
-    return subprocess.call(command, cwd=ROOT, env={**os.environ, **SERVER_ENV})
+    if args.address:
+        command += ["--server.address", args.address]
+    import threading
+
+    from core.load import warm_when_up
+
+    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **SERVER_ENV})
+    host = "127.0.0.1" if args.address in (None, "", "0.0.0.0", "::") else args.address
+    # As soon as it answers, its first visit is ours: every lesson and lazy module imported once, before the class.
+    threading.Thread(target=warm_when_up, args=(f"http://{host}:{args.port}", process), daemon=True).start()
+    try:
+        return process.wait()
+    except KeyboardInterrupt:  # Ctrl+C reached the server too: let it finish stopping
+        return process.wait()
 
 
 class _Parser(argparse.ArgumentParser):
@@ -255,6 +268,8 @@ def build_parser() -> argparse.ArgumentParser:
     app = commands.add_parser("app", help="start the dashboard")
     app.add_argument("--port", type=int, default=8501)
     app.add_argument("--headless", action="store_true", help="do not open a browser")
+    app.add_argument("--address", default=None, help="the address to listen on (e.g. 0.0.0.0 for a school's "
+                                                      "network; default: Streamlit's)")
     app.set_defaults(run=_app)
     return parser
 

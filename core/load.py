@@ -352,8 +352,9 @@ class Server:
     also on Ctrl+C or an error), or the loopback server at `url`. Reads the server's memory and CPU from /proc."""
 
     def __init__(self, url: str | None = None, script: Path | str = "streamlit_app.py", cwd: Path | None = None,
-                 env: Mapping[str, str] | None = None, startup_timeout: float = 90.0) -> None:
+                 env: Mapping[str, str] | None = None, startup_timeout: float = 90.0, warm_first: bool = True) -> None:
         self.url = check_loopback(url) if url is not None else None
+        self.warm_first = warm_first  # open the home page once before the students (see `warm`)
         self.script, self.cwd = str(script), cwd or ROOT
         self.env, self.startup_timeout = dict(env or {}), startup_timeout
         self.process: subprocess.Popen | None = None
@@ -375,6 +376,8 @@ class Server:
             self._wait_healthy()
             if self.pid is None:
                 self.pid = _listening_pid(urlsplit(self.url).port or 0)
+            elif self.warm_first:
+                warm(self.url)  # as `netlens app` does: the class arrives at a server that has started
         except BaseException:
             self.stop()
             raise
@@ -429,6 +432,28 @@ class Server:
     def cpu_seconds(self) -> float | None:
         """CPU time used so far (utime + stime over its processes), seconds."""
         return None if self.pid is None else sum(_cpu_seconds(pid) for pid in _descendants(self.pid))
+
+
+def warm(url: str, timeout: float = 300.0) -> SessionResult:
+    """Open the home page once, as the server's first visitor: it imports every lesson and every module a page may
+    import lazily, and starts the kernels' warm-up, so that real first visitors (a class arriving at once) neither
+    wait for that nor race on it. What `netlens app` does right after its server answers (issue 9)."""
+    return open_page(url, "", {}, timeout=timeout)
+
+
+def warm_when_up(url: str, process: subprocess.Popen, timeout: float = 120.0) -> None:
+    """Wait until the server started as `process` answers at `url`, then `warm` it (quietly: a failure here only
+    means the first visitor pays for the imports)."""
+    deadline = time.monotonic() + timeout
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with opener.open(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    warm(url)
+                    return
+        except OSError:
+            time.sleep(0.3)
 
 
 # ---------------------------------------------------------------------------------------------------- scenarios

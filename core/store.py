@@ -400,7 +400,7 @@ KINDS: dict[str, tuple[int, int]] = {  # kind → (max items, max bytes)
 }
 # Bytes kept per kind by all lessons together (issue 9: a server's memory stays bounded whatever the class does;
 # picture sets redraw in about a second, so they get the least room for their size).
-BUDGETS: dict[str, int] = {"pictures": 300 * MB, "training": 200 * MB, "results": 200 * MB, "maps": 100 * MB}
+BUDGETS: dict[str, int] = {"pictures": 200 * MB, "training": 150 * MB, "results": 150 * MB, "maps": 50 * MB}
 
 
 PERSISTED = ("training", "results")  # kinds kept on disk too: trained networks and reports (pictures redraw cheaply)
