@@ -130,6 +130,13 @@ def _with_this_page(target: Callable[[], None]) -> threading.Thread:
     return add_script_run_ctx(threading.Thread(target=target, daemon=True, name="netlens-job"))
 
 
+def _drawing_into(container, compute: Callable[[ProgressCallback], T], report: ProgressCallback) -> T:  # type: ignore[no-untyped-def]
+    """Run `compute` in the job's thread with anything it draws (a live learning curve) placed in `container`, inside
+    the progress area that is cleared once the result is in (a thread does not inherit the page's `with`)."""
+    with container:
+        return compute(report)
+
+
 def _detach(job: SharedJob) -> None:
     """The page that started the job is done waiting (finished, rerun or gone): the job's thread, if it still
     runs for other sessions, stops drawing into that page."""
@@ -176,7 +183,7 @@ def computed(store: ResultStore, key: Hashable, first_text: str, compute: Callab
     area = st.empty()
     with area.container():
         bar = st.progress(0.0, text=first_text)
-        note, leave = st.empty(), st.empty()
+        note, leave, live = st.empty(), st.empty(), st.container()
         if busy_text and store.is_busy(key):
             note.info(busy_text)
         shown = {"place": None, "button": False}
@@ -198,7 +205,7 @@ def computed(store: ResultStore, key: Hashable, first_text: str, compute: Callab
                 bar.progress(min(max(progress.fraction, 0.0), 1.0), text=progress.text)
 
         try:
-            result = store.shared(key, lambda report: compute(report), _session_alive(), relay,
+            result = store.shared(key, lambda report: _drawing_into(live, compute, report), _session_alive(), relay,
                                   start=_with_this_page, on_finish=_detach)
         except QueueFull:
             area.empty()
@@ -360,8 +367,10 @@ def setup_page(lesson_id: str | None = None) -> Settings:
         st.divider()
         seed = _seed_widget()
         presenter = _presenter_widget()
-        with st.expander("Class link (QR code)"):
-            class_panel()
+        # Off by default: nothing of it is computed or drawn until a presenter asks (and screens compare equal).
+        if st.toggle("Class link (QR code)", key="_netlens_class_link"):
+            with st.container(border=True):
+                class_panel()
     st.markdown(PAGE_CSS + (PRESENTER_CSS if presenter else ""), unsafe_allow_html=True)
     return Settings(seed=seed, presenter=bool(presenter))
 

@@ -28,12 +28,12 @@ def test_the_class_link_is_this_screen_and_its_qr_code_says_so(fresh_server, pag
     page.goto(f"{fresh_server}/Batch_size?batch_size_passes=8&seed=4")
     settle(page)
     with fresh_page(browser, f"{fresh_server}/"):  # a second browser on the server
-        page.get_by_text("Class link (QR code)").click()
+        page.get_by_text("Class link (QR code)").click()  # the switch: off until a presenter asks
         page.get_by_text("connected to this server now").wait_for(timeout=30_000)
         settle(page)
         assert page.locator(EXCEPTION).count() == 0
-        panel = page.locator('[data-testid="stSidebar"] [data-testid="stExpander"]').filter(has_text="Class link")
-        link = panel.locator("code").inner_text().strip()
+        panel = page.locator('[data-testid="stSidebar"]')  # the panel is the sidebar's only code and picture
+        link = panel.get_by_test_id("stCode").locator("code").inner_text().strip()
         assert "/Batch_size?" in link and "batch_size_passes=8" in link and "seed=4" in link, link
         assert link.split("/Batch_size")[0].split(":")[-1] == fresh_server.split(":")[-1]  # the same port
         source = panel.locator("img").first.get_attribute("src") or ""
