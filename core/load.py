@@ -27,6 +27,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -269,7 +270,30 @@ async def open_page_async(base_url: str, page: str, query: Mapping[str, str], ti
 def open_page(base_url: str, page: str, query: Mapping[str, str], timeout: float,
               close_after: float | None = None) -> SessionResult:
     """`open_page_async` for callers without an event loop (tests, a Python prompt)."""
-    return asyncio.run(open_page_async(base_url, page, query, timeout, close_after))
+    return run_coroutine(open_page_async(base_url, page, query, timeout, close_after))
+
+
+def run_coroutine(coroutine):  # type: ignore[no-untyped-def]
+    """`asyncio.run(coroutine)`, also where this thread already runs an event loop (a test session that has a
+    Playwright browser open): then in a thread of its own, with its own loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    outcome: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = asyncio.run(coroutine)
+        except BaseException as error:  # noqa: BLE001 - raised again in the caller's thread
+            outcome["error"] = error
+
+    worker = threading.Thread(target=run, name="netlens-load")
+    worker.start()
+    worker.join()
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    return outcome["value"]
 
 
 # ---------------------------------------------------------------------------------------------------- the server
@@ -617,7 +641,7 @@ def run_load(scenario: str, students: int, url: str | None = None, timeout: floa
         raise ValueError(f"--timeout must be positive, got {timeout}")
     deadline = time.monotonic() + timeout
     with Server(url, env=env) as server:
-        return asyncio.run(_drive(server, scenario, session_plans, deadline, on_session))
+        return run_coroutine(_drive(server, scenario, session_plans, deadline, on_session))
 
 
 def _number(value: float | None, unit: str, digits: int = 1) -> str:

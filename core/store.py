@@ -398,9 +398,10 @@ KINDS: dict[str, tuple[int, int]] = {  # kind → (max items, max bytes)
     "results": (256, 100 * MB),
     "maps": (512, 50 * MB),
 }
-# Bytes kept per kind by all lessons together (issue 9: a server's memory stays bounded whatever the class does;
-# picture sets redraw in about a second, so they get the least room for their size).
-BUDGETS: dict[str, int] = {"pictures": 200 * MB, "training": 150 * MB, "results": 150 * MB, "maps": 50 * MB}
+# Bytes kept per kind by all lessons together, for the kinds that are cheap to make again (issue 9: a server's
+# memory stays bounded whatever the class does; a picture set redraws in about a second, a map in milliseconds).
+# Trained networks and reports are small and dear: each lesson keeps its own, which no other lesson pushes out.
+BUDGETS: dict[str, int] = {"pictures": 200 * MB, "maps": 50 * MB}
 
 
 PERSISTED = ("training", "results")  # kinds kept on disk too: trained networks and reports (pictures redraw cheaply)
@@ -418,7 +419,7 @@ class Cache:
         self.drawing_queue = TrainingQueue(slots=1)
         self.kinds = dict(KINDS if kinds is None else kinds)
         self.disk, self.version = disk, version
-        self.budgets = {kind: Budget(BUDGETS.get(kind, max_bytes)) for kind, (_, max_bytes) in self.kinds.items()}
+        self.budgets = {kind: Budget(limit) for kind, limit in BUDGETS.items() if kind in self.kinds}
         self._stores: dict[tuple[str, str], ResultStore] = {}
         self._lock = threading.Lock()
 
@@ -434,7 +435,7 @@ class Cache:
                 found = self._stores[(lesson, kind)] = ResultStore(
                     max_items, max_bytes, persistent=persistent,
                     queue=self.queue if kind == "training" else self.drawing_queue if kind == "pictures" else None,
-                    budget=self.budgets[kind])
+                    budget=self.budgets.get(kind))
             return found
 
 

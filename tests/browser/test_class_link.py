@@ -49,5 +49,7 @@ def test_the_class_link_is_this_screen_and_its_qr_code_says_so(fresh_server, pag
         panel.get_by_role("button", name="Show it big for the room").click()
         dialog = page.locator('[role="dialog"]')
         dialog.get_by_text(link).wait_for(timeout=30_000)
+        dialog.locator("img").first.wait_for(state="visible", timeout=30_000)
+        settle(page)
         assert dialog.locator("img").first.bounding_box()["width"] >= 400
         screenshot(page, "class_link_big")

@@ -85,9 +85,9 @@ MEASURED = {
     "grass 0.5": (0.98, 0.9875, 0.03064480796456337, 0.0, 0.6370463337049039, 0.598071948902027, []),
     "grass 1.0 + 500": (1.0, 0.9, 0.11712516844272614, 0.0625, 0.5793466691580185, 0.598071948902027, []),
 }
-# Surprise accuracy after more pictures moved most between machines: 0.9 pinned, 0.8875 on the next AVX-512 machine
-# (5 of 400 pictures).
-TOLERANCES = (0.01, 0.03, 0.02, 0.05, 0.03, 1e-9)
+# The network after 500 more pictures moved most between machines: surprise accuracy 0.9 pinned, 0.8875 on the next
+# AVX-512 machine (5 of 400 pictures), and its Integrated Gradients grass share 0.579 pinned, 0.633 there.
+TOLERANCES = (0.01, 0.03, 0.02, 0.05, 0.06, 1e-9)
 # The default network's learning curve: 27 reports; the first and the last (step, total_steps, epoch, loss, accuracy).
 MEASURED_CURVE = ((6, 160, 0.1875, 0.6715745329856873, 0.5416666666666666), (160, 160, 5.0, 0.001271967041807679, 1.0))
 
