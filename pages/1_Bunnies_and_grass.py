@@ -191,6 +191,30 @@ def show_before_after(before: tuple, after: tuple, extra: int) -> None:  # type:
                "can be compared.")
 
 
+def teacher_panel() -> None:
+    """Preparing the lesson for a class: every network the controls can reach at this seed, trained into the
+    server's store (and its disk cache) before the students arrive."""
+    with st.expander("For teachers: prepare this lesson for a class"):
+        todo, total = missing(LESSON, page.seed, cache())
+        st.markdown(f"A class opening this lesson's links gets its results from the server's store at once — if they are "
+                    f"ready. **{total - todo} of the {total}** networks the controls can reach at seed {page.seed} (every "
+                    "grass rate × picture count, with and without each choice of extra pictures) are ready now, kept on "
+                    "disk across restarts. The same from a terminal: `netlens prepare bunnies --seed "
+                    f"{page.seed}`.")
+        if st.button(f"Prepare this lesson for a class ({todo} networks to train, about "
+                     f"{max(1, round(todo * PREPARE_SECONDS / 60))} min; keep this page open)", disabled=todo == 0,
+                     key="bunnies_prepare"):
+            st.session_state["bunnies_preparing"] = page.seed
+        if todo and st.session_state.get("bunnies_preparing") == page.seed:
+            try:
+                prepared = computed(store("bunnies", "maps"), ("prepare", page.seed, todo), "Preparing the lesson…",
+                                    lambda on_progress: prepare(LESSON, page.seed, cache(), on_progress))
+                st.success(f"Prepared: {prepared.made} results computed in {prepared.seconds:.0f} s, "
+                           f"{prepared.found} were ready already.")
+            except Exception as error:  # noqa: BLE001
+                failed("prepare the lesson", error)
+
+
 # ---------------------------------------------------------------------------------------------------- page
 st.title(LESSON.title)
 story("bunnies", page.presenter)
@@ -231,6 +255,7 @@ else:
     shown = st.session_state.get("bunnies_shown")
     url_flag("bunnies_trained", shown == settings)
 
+teacher_panel()
 if shown is None:
     st.info("Choose the settings and press **Train the network** — it takes a few seconds.")
     st.stop()
@@ -311,26 +336,6 @@ if more:
                           (after_settings, after_data, after_result, after_scores, after_report), int(extra))
     except Exception as error:  # noqa: BLE001
         failed("retrain with more pictures", error)
-
-with st.expander("For teachers: prepare this lesson for a class"):
-    todo, total = missing(LESSON, page.seed, cache())
-    st.markdown(f"A class opening this lesson's links gets its results from the server's store at once — if they are "
-                f"ready. **{total - todo} of the {total}** networks the controls can reach at seed {page.seed} (every "
-                "grass rate × picture count, with and without each choice of extra pictures) are ready now, kept on "
-                "disk across restarts. The same from a terminal: `netlens prepare bunnies --seed "
-                f"{page.seed}`.")
-    if st.button(f"Prepare this lesson for a class ({todo} networks to train, about "
-                 f"{max(1, round(todo * PREPARE_SECONDS / 60))} min; keep this page open)", disabled=todo == 0,
-                 key="bunnies_prepare"):
-        st.session_state["bunnies_preparing"] = page.seed
-    if todo and st.session_state.get("bunnies_preparing") == page.seed:
-        try:
-            prepared = computed(store("bunnies", "maps"), ("prepare", page.seed, todo), "Preparing the lesson…",
-                                lambda on_progress: prepare(LESSON, page.seed, cache(), on_progress))
-            st.success(f"Prepared: {prepared.made} results computed in {prepared.seconds / 60:.0f} min, "
-                       f"{prepared.found} were ready already.")
-        except Exception as error:  # noqa: BLE001
-            failed("prepare the lesson", error)
 
 with st.expander("Under the hood"):
     st.markdown(LESSON.text("under_the_hood"))

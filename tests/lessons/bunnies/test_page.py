@@ -115,3 +115,26 @@ def test_moving_a_slider_after_training_does_not_retrain(monkeypatch):
     assert "bunnies_trained" not in app.query_params  # the link no longer claims these settings were trained
     app.button(key="bunnies_train").click().run()
     assert len(calls) == 2 and not any("You changed the settings" in box.value for box in app.info)
+
+
+def test_a_teacher_can_prepare_the_lesson_from_the_page_before_anything_is_trained(monkeypatch):
+    """Test whether "For teachers: prepare this lesson for a class" is there before any training, counts what is
+    ready, and its button trains every reachable network into the lesson's stores (here the reachable settings are
+    cut to one small network, seed 41, to keep the test short), after which the count says all are ready."""
+    from core.lessons.bunnies import entries
+    from core.lessons.bunnies.experiment import BunniesSettings
+    from pages.shared.layout import cache
+
+    small = BunniesSettings(num_train=200, epochs=1, num_test=40, num_check=8, seed=41)
+    monkeypatch.setattr(entries, "reachable", lambda seed: [small])
+    app = open_app("pages/1_Bunnies_and_grass.py", seed="41")
+    assert not app.exception
+    panel = next(expander for expander in app.expander if expander.label.startswith("For teachers"))
+    assert "0 of the 1" in panel.markdown[0].value
+    next(button for button in app.button if button.key == "bunnies_prepare").click().run()
+    assert not app.exception
+    assert any(element.value.startswith("Prepared: 3 results computed") for element in app.success)
+    assert cache().store("bunnies", "training").get(small.training_key()) is not None
+    app.run()
+    panel = next(expander for expander in app.expander if expander.label.startswith("For teachers"))
+    assert "1 of the 1" in panel.markdown[0].value
