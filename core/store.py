@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from core.diskcache import PersistentStore
+from core.runtime import release_memory
 
 T = TypeVar("T")
 WaitCallback = Callable[[int], None]  # (place in the queue: 1 = next); may raise to leave the queue
@@ -375,6 +376,7 @@ class ResultStore:
                 if self._jobs.get(job.key) is job:
                     del self._jobs[job.key]
             job.done.set()
+            release_memory()  # what the computation allocated and dropped goes back to the system
 
     def job(self, key: Hashable) -> SharedJob | None:
         """The computation of `key` running now, if any."""
