@@ -194,7 +194,9 @@ def show_before_after(before: tuple, after: tuple, extra: int) -> None:  # type:
 def teacher_panel() -> None:
     """Preparing the lesson for a class: every network the controls can reach at this seed, trained into the
     server's store (and its disk cache) before the students arrive."""
-    with st.expander("For teachers: prepare this lesson for a class"):
+    # A switch, not an expander: counting what is ready looks up 528 cache entries, which every run of every
+    # student's page would otherwise pay for.
+    if st.toggle("For teachers: prepare this lesson for a class", key="bunnies_teacher"):
         todo, total = missing(LESSON, page.seed, cache())
         st.markdown(f"A class opening this lesson's links gets its results from the server's store at once — if they are "
                     f"ready. **{total - todo} of the {total}** networks the controls can reach at seed {page.seed} (every "
